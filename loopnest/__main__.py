@@ -1,0 +1,5 @@
+import sys
+
+from loopnest.cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""The `loopnest` command and the drop-in aliases (timeloop-model, timeloop-mapper, accelergy).
+
+Each subcommand lives in `loopnest.commands.<name>` with `add_arguments(parser)`
+and `run(args) -> int`; this module only dispatches, and turns every
+`LoopnestError` into a short message and exit status 2 (no traceback unless
+`--debug`). Heavy imports (numpy, ortools) stay inside the commands.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from loopnest import __version__
+
+COMMANDS = {
+    "model": "evaluate the mapping in FILES (Timeloop-layout outputs)",
+    "mapper": "search mappings with the CP-SAT mapper, then evaluate the best",
+    "energy": "price components: ERT/ART (+ energy_estimation.yaml with action counts)",
+    "validate": "schema + semantic checks; --show-ir prints the lowered design",
+    "render": "print the rendered YAML of a Jinja2 top file",
+}
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="loopnest",
+        description="Timeloop/Accelergy-compatible accelerator modelling in pure Python.",
+    )
+    p.add_argument("--version", action="version", version=f"loopnest {__version__}")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, helptext in COMMANDS.items():
+        sp = sub.add_parser(name, help=helptext, description=helptext)
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show Python tracebacks on errors")
+        sp.set_defaults(_module=name)
+        _command_module(name).add_arguments(sp)
+    return p
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"loopnest.commands.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `loopnest`."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    from loopnest.errors import LoopnestError
+
+    try:
+        return int(_command_module(args._module).run(args) or 0)
+    except LoopnestError as e:
+        if getattr(args, "debug", False):
+            raise
+        print(e.format(), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _alias(command: str) -> int:
+    return main([command] + sys.argv[1:])
+
+
+def timeloop_model() -> int:
+    """`timeloop-model FILES... [-o DIR]` = `loopnest model`."""
+    return _alias("model")
+
+
+def timeloop_mapper() -> int:
+    """`timeloop-mapper FILES... [-o DIR]` = `loopnest mapper`."""
+    return _alias("mapper")
+
+
+def accelergy() -> int:
+    """`accelergy FILES... [-o DIR]` = `loopnest energy`."""
+    return _alias("energy")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Energy and area: Accelergy-compatible tables (ERT/ART), compound components, estimators."""

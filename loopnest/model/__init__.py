@@ -1,0 +1,1 @@
+"""Analytical model: evaluate a mapping on an architecture (Timeloop-equivalent numbers)."""

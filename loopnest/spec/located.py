@@ -1,0 +1,59 @@
+"""Spec nodes that remember where they came from.
+
+The front end builds the rendered spec from `LocDict` / `LocList` (plain dict /
+list subclasses). Each node knows its file, the line it starts on, its YAML
+path (`architecture.nodes[3].attributes`) and the line of each key or item, so
+any later stage (schema checks, lowering, the model) can name the exact place
+of a mistake. Plain dicts and lists are accepted everywhere too; they simply
+have no location.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class LocDict(dict):
+    """A dict with `file`, `line`, `path` and per-key lines (`key_lines`)."""
+
+    __slots__ = ("file", "line", "path", "key_lines")
+
+    def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
+                 path: str = "", key_lines: dict | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.file = file
+        self.line = line
+        self.path = path
+        self.key_lines = dict(key_lines or {})
+
+
+class LocList(list):
+    """A list with `file`, `line`, `path` and per-item lines (`key_lines`)."""
+
+    __slots__ = ("file", "line", "path", "key_lines")
+
+    def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
+                 path: str = "", key_lines: dict | None = None) -> None:
+        super().__init__(*args)
+        self.file = file
+        self.line = line
+        self.path = path
+        self.key_lines = dict(key_lines or {})
+
+
+def child_path(path: str, key: Any) -> str:
+    """YAML path of `key` below `path`: `a.b` + 3 -> `a.b[3]`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def where(node: Any, key: Any = None) -> tuple[str | None, int | None, str | None]:
+    """(file, line, yaml path) of `node[key]` (or of `node` when key is None)."""
+    file = getattr(node, "file", None)
+    line = getattr(node, "line", None)
+    path = getattr(node, "path", None)
+    if key is not None:
+        kl = getattr(node, "key_lines", None) or {}
+        line = kl.get(key, line)
+        path = child_path(path or "", key)
+    return file, line, path
