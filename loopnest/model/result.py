@@ -39,6 +39,9 @@ class DataSpaceStats:
     # Extra detail (not printed in the dense layout, used by mapper/plots)
     peer_accesses: int = 0
     link_transfers: int = 0
+    # map.txt prints `<DS>:<tile size> (<utilized capacity>)`; the two agree for dense
+    # runs. None = same as utilized_capacity.
+    tile_size: int | None = None
 
 
 @dataclass
