@@ -9,7 +9,7 @@ from loopnest.model.result import DataSpaceStats, LoopText, Result, StorageStats
 from loopnest.report.maptxt import format_map_txt
 from loopnest.report.parse_stats import apply_map_txt, is_sparse, parse_map_txt, parse_stats
 
-from report_corpus import corpus_files, ids
+from test_report_helpers import corpus_files, ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 MAPS = [p for p in corpus_files("*.map.txt")

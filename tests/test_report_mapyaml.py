@@ -10,7 +10,7 @@ from loopnest.ir import Architecture, ComputeLevel, DataSpace, LevelMapping, Loo
 from loopnest.ir import StorageLevel, Workload
 from loopnest.report.mapyaml import format_map_yaml
 
-from report_corpus import corpus_files, ids, ir_from_map_yaml
+from test_report_helpers import corpus_files, ids, ir_from_map_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 YAMLS = corpus_files("timeloop-mapper.map.yaml")

@@ -7,7 +7,7 @@ from loopnest.model.result import ComputeStats, DataSpaceStats, LoopText, Result
 from loopnest.report.parse_stats import is_sparse, parse_stats
 from loopnest.report.stats import format_stats, network_names
 
-from report_corpus import corpus_files, ids
+from test_report_helpers import corpus_files, ids
 
 STATS = [p for p in corpus_files("*.stats.txt") if not is_sparse(p.read_text())]
 

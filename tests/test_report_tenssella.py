@@ -7,7 +7,7 @@ from loopnest.ir import DataSpace, LevelMapping, Loop, Mapping, Workload
 from loopnest.report.parse_stats import parse_map_txt
 from loopnest.report.tenssella import format_tenssella
 
-from report_corpus import corpus_files, ids, ir_from_map_yaml
+from test_report_helpers import corpus_files, ids, ir_from_map_yaml
 
 TENS = corpus_files("*.map.tenssella.txt")
 

@@ -1,5 +1,5 @@
-"""Shared helpers for the report tests: where the reference corpus lives and how to
-turn its map.yaml / map.txt back into IR objects."""
+"""Shared helpers for the report tests (no tests here): where the reference corpus lives
+and how to turn its map.yaml back into IR objects."""
 from __future__ import annotations
 
 from pathlib import Path
