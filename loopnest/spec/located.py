@@ -13,31 +13,76 @@ from typing import Any
 
 
 class LocDict(dict):
-    """A dict with `file`, `line`, `path` and per-key lines (`key_lines`)."""
+    """A dict with `file`, `line`, `path` and per-key lines (`key_lines`).
 
-    __slots__ = ("file", "line", "path", "key_lines")
+    `tag` keeps a YAML node tag such as `!Container` / `!Component` /
+    `!Parallel` (None when the mapping had no custom tag).
+    """
+
+    __slots__ = ("file", "line", "path", "key_lines", "tag")
 
     def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
-                 path: str = "", key_lines: dict | None = None, **kw: Any) -> None:
+                 path: str = "", key_lines: dict | None = None, tag: str | None = None,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.file = file
         self.line = line
         self.path = path
         self.key_lines = dict(key_lines or {})
+        self.tag = tag
+
+    def __getstate__(self) -> dict:
+        return {s: getattr(self, s, None) for s in LocDict.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
 
 
 class LocList(list):
     """A list with `file`, `line`, `path` and per-item lines (`key_lines`)."""
 
-    __slots__ = ("file", "line", "path", "key_lines")
+    __slots__ = ("file", "line", "path", "key_lines", "tag")
 
     def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
-                 path: str = "", key_lines: dict | None = None) -> None:
+                 path: str = "", key_lines: dict | None = None, tag: str | None = None) -> None:
         super().__init__(*args)
         self.file = file
         self.line = line
         self.path = path
         self.key_lines = dict(key_lines or {})
+        self.tag = tag
+
+    def __getstate__(self) -> dict:
+        return {s: getattr(self, s, None) for s in LocList.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+class QuotedStr(str):
+    """A string that was quoted in YAML: a literal, never evaluated as an expression."""
+
+    __slots__ = ()
+
+
+def like(template: Any, value: Any, path: str | None = None) -> Any:
+    """Wrap a plain dict/list `value` as LocDict/LocList located like `template`."""
+    if isinstance(value, (LocDict, LocList)) or not isinstance(value, (dict, list)):
+        return value
+    file, line, tpath = where(template)
+    cls = LocDict if isinstance(value, dict) else LocList
+    return cls(value, file=file, line=line, path=tpath if path is None else path)
+
+
+def repath(node: Any, path: str = "") -> None:
+    """Recompute the YAML path of every located node below `node` (after merging)."""
+    if isinstance(node, (LocDict, LocList)):
+        node.path = path
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in items:
+            repath(v, child_path(path, k))
 
 
 def child_path(path: str, key: Any) -> str:

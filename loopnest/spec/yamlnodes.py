@@ -1,0 +1,218 @@
+"""Parse YAML text into located LocDict/LocList trees.
+
+We compose with ruamel.yaml (so we see tags, quoting style and marks) and build
+the tree ourselves. That gives, in one pass: line numbers for every key and
+item, `QuotedStr` for quoted scalars (never evaluated later), custom tags kept
+on `LocDict.tag`, `<<` merge keys (present keys win, earlier maps win),
+`<<<` recursive merges, `!nomerge`, duplicate-key errors, and hyphenated legacy
+keys rewritten to underscores. `!include`/`!includedir`/`!include_loaded` scalar
+tags are resolved through a callback supplied by the file loader.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+from loopnest.errors import SpecError
+from loopnest.spec.located import LocDict, LocList, QuotedStr, child_path
+
+NODE_TAGS = ("!Container", "!Component", "!Parallel", "!Hierarchical", "!Pipelined",
+             "!Nothing", "!Storage", "!Compute", "!Network", "!Leaf")
+INCLUDE_TAGS = ("!include", "!includedir", "!include_loaded")
+NOMERGE = "!nomerge"
+_HYPHEN_KEY = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+
+# include(tag, value, file, line) -> located subtree
+IncludeHook = Callable[[str, str, str, int], Any]
+
+
+class _NoMerge:
+    """Marker attribute holder: values tagged !nomerge are never merged into."""
+
+
+def _line(node: Any, line_map: list[int] | None) -> int:
+    ln = node.start_mark.line
+    if line_map:
+        return line_map[min(ln, len(line_map) - 1)]
+    return ln + 1
+
+
+def _scalar(node: Any) -> Any:
+    """Python value of a plain/quoted scalar node, YAML 1.2 core rules."""
+    tag = node.tag if isinstance(node.tag, str) else getattr(node.tag, "value", str(node.tag))
+    text = node.value
+    if node.style in ('"', "'", "|", ">"):
+        return QuotedStr(text) if node.style in ('"', "'") else text
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":bool"):
+        return text.lower() in ("true", "yes", "on")
+    if tag.endswith(":int"):
+        t = text.replace("_", "")
+        try:
+            if t.lower().startswith(("0x", "-0x", "+0x")):
+                return int(t, 16)
+            if t.lower().startswith(("0o", "-0o", "+0o")):
+                return int(t, 8)
+            return int(t)
+        except ValueError:
+            return text
+    if tag.endswith(":float"):
+        t = text.replace("_", "").lower()
+        if t in (".inf", "+.inf"):
+            return math.inf
+        if t == "-.inf":
+            return -math.inf
+        if t == ".nan":
+            return math.nan
+        try:
+            return float(t)
+        except ValueError:
+            return text
+    return text
+
+
+class Builder:
+    """Turns a composed ruamel node graph of one file into a located tree."""
+
+    def __init__(self, file: str, line_map: list[int] | None, include: IncludeHook | None):
+        self.file = file
+        self.line_map = line_map
+        self.include = include
+        self._memo: dict[int, Any] = {}
+
+    def build(self, node: Any, path: str = "") -> Any:
+        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+        tag = node.tag if isinstance(node.tag, str) else getattr(node.tag, "value", str(node.tag))
+        line = _line(node, self.line_map)
+        if isinstance(node, ScalarNode):
+            if tag in INCLUDE_TAGS:
+                if self.include is None:
+                    raise SpecError(f"{tag} is not allowed here", file=self.file, line=line,
+                                    path=path or None)
+                return self.include(tag, str(node.value), self.file, line)
+            if tag.startswith("!") and tag not in NODE_TAGS and tag != NOMERGE:
+                raise SpecError(f"unknown YAML tag {tag}", file=self.file, line=line,
+                                path=path or None,
+                                hint="known tags: " + ", ".join(NODE_TAGS + INCLUDE_TAGS)
+                                + ", !nomerge")
+            if tag in NODE_TAGS:  # e.g. `- !Nothing` with no mapping
+                return LocDict(file=self.file, line=line, path=path, tag=tag)
+            return _scalar(node)
+        key = id(node)
+        if key in self._memo:  # alias: share the already-built value
+            return self._memo[key]
+        if isinstance(node, SequenceNode):
+            out = LocList(file=self.file, line=line, path=path,
+                          tag=tag if tag.startswith("!") else None)
+            self._memo[key] = out
+            for i, item in enumerate(node.value):
+                out.key_lines[i] = _line(item, self.line_map)
+                out.append(self.build(item, child_path(path, i)))
+            return out
+        if isinstance(node, MappingNode):
+            if tag.startswith("!") and tag not in NODE_TAGS and tag != NOMERGE:
+                raise SpecError(f"unknown YAML tag {tag}", file=self.file, line=line,
+                                path=path or None,
+                                hint="node tags: " + ", ".join(NODE_TAGS[:6]))
+            out = LocDict(file=self.file, line=line, path=path,
+                          tag=tag if tag.startswith("!") else None)
+            self._memo[key] = out
+            self._mapping(node, out, path)
+            return out
+        raise SpecError("unsupported YAML node", file=self.file, line=line, path=path or None)
+
+    def _mapping(self, node: Any, out: LocDict, path: str) -> None:
+        merges: list[tuple[str, Any, int]] = []
+        for knode, vnode in node.value:
+            kline = _line(knode, self.line_map)
+            k = self.build(knode, path) if not hasattr(knode, "value") or \
+                not isinstance(knode.value, str) else _scalar(knode)
+            if isinstance(k, (dict, list)):
+                raise SpecError("a mapping key must be a scalar", file=self.file, line=kline,
+                                path=path or None)
+            if k in ("<<", "<<<"):
+                merges.append((k, self.build(vnode, path), kline))
+                continue
+            if isinstance(k, str):
+                k = str(k)
+                if _HYPHEN_KEY.match(k):
+                    k = k.replace("-", "_")
+            if k in out:
+                raise SpecError(f"duplicate key '{k}'", file=self.file, line=kline,
+                                path=child_path(path, k),
+                                hint=f"first given on line {out.key_lines.get(k)}; "
+                                "remove one (or mix hyphen/underscore spellings only once)")
+            out.key_lines[k] = kline
+            out[k] = self.build(vnode, child_path(path, k))
+        for kind, src, kline in merges:
+            srcs = src if isinstance(src, list) else [src]
+            for s in srcs:
+                if not isinstance(s, dict):
+                    raise SpecError(f"'{kind}' needs a mapping (or a list of mappings)",
+                                    file=self.file, line=kline, path=path or None)
+                if kind == "<<":
+                    for k2, v2 in s.items():
+                        if k2 not in out:
+                            out[k2] = v2
+                            out.key_lines[k2] = getattr(s, "key_lines", {}).get(k2, kline)
+                else:
+                    deep_merge(out, s)
+
+
+def deep_merge(dst: LocDict, src: dict) -> None:
+    """`<<<`: keys of dst win; nested dicts merged; lists concatenated (own first)."""
+    for k, v in src.items():
+        if k not in dst:
+            dst[k] = _copy(v)
+            dst.key_lines[k] = getattr(src, "key_lines", {}).get(k, dst.line)
+            continue
+        mine = dst[k]
+        if getattr(mine, "tag", None) == NOMERGE:
+            continue
+        if isinstance(mine, dict) and isinstance(v, dict):
+            deep_merge(mine, v)
+        elif isinstance(mine, list) and isinstance(v, list):
+            mine.extend(_copy(x) for x in v)
+
+
+def _copy(v: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(v)
+
+
+def strip_nomerge(node: Any) -> None:
+    """Forget the internal `!nomerge` tag once merges are done."""
+    if isinstance(node, (LocDict, LocList)):
+        if node.tag == NOMERGE:
+            node.tag = None
+        for v in (node.values() if isinstance(node, dict) else node):
+            strip_nomerge(v)
+
+
+def parse_yaml(text: str, file: str, line_map: list[int] | None = None,
+               include: IncludeHook | None = None) -> Any:
+    """Parse one YAML document into a located tree (errors located at file:line)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        ln = mark.line if mark else 0
+        line = line_map[min(ln, len(line_map) - 1)] if line_map else ln + 1
+        msg = f"invalid YAML: {e.problem or e.context}"
+        raise SpecError(msg, file=file, line=line,
+                        hint="check indentation, colons and quotes on this line") from None
+    except YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}", file=file, line=1) from None
+    if node is None:
+        return LocDict(file=file, line=1, path="")
+    tree = Builder(file, line_map, include).build(node)
+    strip_nomerge(tree)
+    return tree
