@@ -50,3 +50,21 @@ def test_one_line_matches_timeloop_stdout():
     assert one_line(r) == "Utilization = 1.00 | pJ/Compute =    2.407 | Cycles = 48"
     r = Result(valid=True, computes=1000, cycles=86016, energy=5469650.0, utilization=0.75)
     assert one_line(r) == "Utilization = 0.75 | pJ/Compute = 5469.650 | Cycles = 86016"
+
+
+def test_bundles_name_every_file():
+    from loopnest.ir import Architecture, ComputeLevel, DataSpace, LevelMapping, Loop, Mapping
+    from loopnest.ir import StorageLevel, Workload
+    from loopnest.model.result import DataSpaceStats, LoopText, StorageStats
+    from loopnest.report import mapper_files, model_files
+
+    wl = Workload("w", ("P",), (4,), (DataSpace("A", ()),))
+    arch = Architecture((StorageLevel("Buf"),), ComputeLevel("MAC"))
+    mapping = Mapping((LevelMapping(temporal=(Loop("P", 4),), keep=frozenset({"A"})),))
+    result = Result(valid=True, storage=[StorageStats(1, "Buf", loops=[LoopText("P", 4)],
+                                                      dataspaces=[DataSpaceStats("A", utilized_capacity=4)])])
+    assert set(model_files(result, wl, mapping)) == {"stats.txt", "map.txt", "map.tenssella.txt"}
+    files_ = mapper_files(result, wl, arch, mapping)
+    assert files_["oaves.csv"] == ""
+    assert files_["map.txt"] == "Buf [ A:4 (4) ] \n---------------\n| for P in [0:4)\n|   << Compute >>\n"
+    assert files_["map.tenssella.txt"] == "t0\nP 4 \nP\n"
