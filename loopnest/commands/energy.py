@@ -1,17 +1,47 @@
-"""`loopnest energy` (not built yet)."""
+"""`loopnest energy FILES... [-o DIR]` (alias `accelergy`): Accelergy's outputs.
+
+Writes ERT.yaml, ERT_summary.yaml, ART.yaml, ART_summary.yaml,
+flattened_architecture.yaml and, when action counts are given,
+energy_estimation.yaml. FILES may be files or directories (all YAML inside).
+"""
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="*", help="YAML / Jinja2 input files")
+    p.add_argument("files", nargs="*", help="YAML / Jinja2 input files or directories")
     p.add_argument("-o", "--output-dir", default=".", help="where to write outputs")
     p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                    help="data for Jinja2 templates (value parsed as a YAML scalar)")
+    p.add_argument("--no-plugins", action="store_true",
+                   help="use only the built-in estimators (ignore entry-point plug-ins)")
+
+
+def _variables(pairs: list[str]) -> dict:
+    from ruamel.yaml import YAML
+
+    from loopnest.errors import SpecError
+
+    out = {}
+    for kv in pairs:
+        if "=" not in kv:
+            raise SpecError(f"--var expects KEY=VALUE, got '{kv}'")
+        k, v = kv.split("=", 1)
+        out[k.strip()] = YAML(typ="safe").load(v) if v.strip() else ""
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    print("loopnest energy: not built yet", file=sys.stderr)
-    return 1
+    from loopnest.energy.accelergy import build_documents, registry_for
+    from loopnest.energy.inputs import load_inputs
+    from loopnest.energy.writer import write_documents
+    from loopnest.errors import SpecError
+
+    if not args.files:
+        raise SpecError("no input files", hint="loopnest energy arch.yaml components/ -o out/")
+    spec = load_inputs(args.files, _variables(args.var) or None)
+    docs = build_documents(spec, registry_for(spec, plugins=not args.no_plugins))
+    for path in write_documents(args.output_dir, docs):
+        print(f"wrote {path}")
+    return 0

@@ -16,8 +16,7 @@ _RANGE = re.compile(r"\[[^\]]*\]")
 
 def level_key(table_name: str) -> str:
     """`System_top_level.PE[1..16].RF[1..16]` -> `RF`."""
-    last = str(table_name).split(".")[-1]
-    return _RANGE.sub("", last)
+    return _RANGE.sub("", str(table_name)).split(".")[-1]
 
 
 @dataclass
