@@ -1,0 +1,200 @@
+"""Fast feasibility of candidates and neighbourhood moves for the local search."""
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+from loopnest.mapper.mapspace import (SX, SY, T, Candidate, MapSpace, Tiling, extents,
+                                      footprint, make_perm, perm_choices, prime_factors)
+
+
+def feasible(space: MapSpace, cand: Candidate) -> bool:
+    """The CP-SAT model's hard constraints, checked directly on one candidate."""
+    f = cand.tiling.f
+    nd = len(space.dims)
+    par = 1
+    for i, lv in enumerate(space.levels):
+        fi = f[i]
+        for kind in (T, SX, SY):
+            for d in range(nd):
+                v = fi[kind][d]
+                if kind == T:
+                    if not lv.bounds[T][d].admits(v):
+                        return False
+                elif v > 1 and not lv.spatial_allowed[kind - 1][d]:
+                    return False
+        for d in range(nd):
+            if fi[SX][d] > 1 and fi[SY][d] > 1:
+                return False
+            if not lv.bounds[SX][d].admits(fi[SX][d] * fi[SY][d]):
+                return False
+        px, py = math.prod(fi[SX]), math.prod(fi[SY])
+        if px > lv.fanout[0] or py > lv.fanout[1]:
+            return False
+        par *= px * py
+        keep = cand.keep[i]
+        if not lv.keep_fixed <= keep or lv.bypass_fixed & keep:
+            return False
+    if space.min_parallelism:
+        total = math.prod(lv.fanout[0] * lv.fanout[1] for lv in space.levels)
+        if par < space.min_parallelism * total - 1e-9:
+            return False
+    ext = extents(space, cand.tiling)
+    for i, lv in enumerate(space.levels[:-1]):
+        if lv.capacity is None and not lv.min_used:
+            continue
+        fp = footprint(space.workload, ext[i])
+        used = sum(fp[ds] for ds in cand.keep[i])
+        if lv.capacity is not None and used > lv.capacity:
+            return False
+        if used < lv.min_used:
+            return False
+    return True
+
+
+def free_order(space: MapSpace, cand: Candidate, level: int) -> list[int]:
+    """The order of the free non-unit temporal dims at `level` in the candidate's perm."""
+    free = set(perm_choices(space, level, cand.tiling))
+    return [d for d in cand.perms[level] if d in free]
+
+
+def normalize(space: MapSpace, cand: Candidate) -> Candidate:
+    """Canonical permutations (unit dims first; level 0 order fixed: it changes nothing)."""
+    perms = []
+    for i in range(space.nlevels):
+        order = [] if i == 0 else free_order(space, cand, i)
+        perms.append(make_perm(space, i, cand.tiling, order))
+    cand.perms = perms
+    return cand
+
+
+def _exp(n: int, p: int) -> int:
+    c = 0
+    while n % p == 0 and n > 0:
+        n //= p
+        c += 1
+    return c
+
+
+def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Move one prime factor of one dimension between two slots."""
+    nd = len(space.dims)
+    dims = [d for d in range(nd) if space.workload.bounds[d] > 1]
+    if not dims:
+        return None
+    d = rng.choice(dims)
+    p = rng.choice([p for p, _ in prime_factors(space.workload.bounds[d])])
+    slots = space.slots()
+    src = [s for s in slots if cand.tiling.f[s[0]][s[1]][d] % p == 0]
+    if not src:
+        return None
+    s = rng.choice(src)
+    dst = [t for t in slots if t != s and (t[1] == T or space.levels[t[0]].spatial_allowed[t[1] - 1][d])]
+    if not dst:
+        return None
+    t = rng.choice(dst)
+    new = cand.copy()
+    new.tiling.f[s[0]][s[1]][d] //= p
+    new.tiling.f[t[0]][t[1]][d] *= p
+    if t[1] == T and t[0] > 0 and new.tiling.f[t[0]][T][d] == p:
+        order = free_order(space, cand, t[0])
+        order.insert(rng.randrange(len(order) + 1), d)
+        new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
+    return normalize(space, new)
+
+
+def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Reorder the free loops of one level (swap two, or bring one innermost)."""
+    lv = [i for i in range(1, space.nlevels) if len(free_order(space, cand, i)) >= 2]
+    if not lv:
+        return None
+    i = rng.choice(lv)
+    order = free_order(space, cand, i)
+    a, b = rng.sample(range(len(order)), 2)
+    if rng.random() < 0.5:
+        order[a], order[b] = order[b], order[a]
+    else:
+        order.insert(0, order.pop(a))
+    new = cand.copy()
+    new.perms[i] = make_perm(space, i, new.tiling, order)
+    return new
+
+
+def move_keep(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Flip keep/bypass of one free (level, data space)."""
+    opts = [(i, ds) for i, lv in enumerate(space.levels) for ds in lv.keep_free]
+    if not opts:
+        return None
+    i, ds = rng.choice(opts)
+    new = cand.copy()
+    new.keep[i] = new.keep[i] ^ {ds}
+    return new
+
+
+def neighbours(space: MapSpace, cand: Candidate, rng: random.Random, count: int) -> list[Candidate]:
+    """Up to `count` distinct feasible neighbours of `cand`."""
+    out: dict[tuple, Candidate] = {}
+    tries = 0
+    base = cand.key()
+    while len(out) < count and tries < count * 12:
+        tries += 1
+        r = rng.random()
+        if r < 0.55:
+            new = move_factor(space, cand, rng)
+            if new is not None and rng.random() < 0.3:
+                new = move_factor(space, new, rng) or new
+        elif r < 0.85:
+            new = move_perm(space, cand, rng)
+        else:
+            new = move_keep(space, cand, rng)
+        if new is None:
+            continue
+        k = new.key()
+        if k == base or k in out or not feasible(space, new):
+            continue
+        out[k] = new
+    return list(out.values())
+
+
+def random_orders(space: MapSpace, tiling: Tiling, rng: random.Random) -> list[tuple[int, ...]]:
+    """Random free orders for every level (level 0 canonical)."""
+    perms = []
+    for i in range(space.nlevels):
+        order = [] if i == 0 else perm_choices(space, i, tiling)
+        rng.shuffle(order)
+        perms.append(make_perm(space, i, tiling, order))
+    return perms
+
+
+def all_orders(space: MapSpace, tiling: Tiling, limit: int) -> list[list[tuple[int, ...]]] | None:
+    """Every combination of per-level permutations, or None when more than `limit`."""
+    per_level = []
+    total = 1
+    for i in range(space.nlevels):
+        free = [] if i == 0 else perm_choices(space, i, tiling)
+        total *= math.factorial(len(free))
+        if total > limit:
+            return None
+        per_level.append([make_perm(space, i, tiling, o) for o in itertools.permutations(free)])
+    return [list(c) for c in itertools.product(*per_level)]
+
+
+def greedy_keep(space: MapSpace, tiling: Tiling, base: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Keep every free data space that still fits, innermost level first."""
+    keep = list(base)
+    ext = extents(space, tiling)
+    for i, lv in enumerate(space.levels[:-1]):
+        if not lv.keep_free:
+            continue
+        fp = footprint(space.workload, ext[i])
+        cur = set(keep[i]) | set(lv.keep_fixed)
+        used = sum(fp[ds] for ds in cur)
+        for ds in sorted(lv.keep_free, key=lambda x: fp[x]):
+            if ds in cur:
+                continue
+            if lv.capacity is None or used + fp[ds] <= lv.capacity:
+                cur.add(ds)
+                used += fp[ds]
+        keep[i] = frozenset(cur)
+    return keep

@@ -1,0 +1,61 @@
+"""Exact re-scoring of candidate mappings with the model (batched when available)."""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Sequence
+
+from loopnest.energy.tables import CostTables
+from loopnest.ir.architecture import Architecture
+from loopnest.ir.mapping import Mapping
+from loopnest.ir.workload import Workload
+from loopnest.model.result import Result
+
+BatchFn = Callable[[Sequence[Mapping]], list[Result]]
+
+
+def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -> BatchFn:
+    """`evaluate_many` when the batched model exists, else a loop over `evaluate`."""
+    try:
+        batch = importlib.import_module("loopnest.model.batch").evaluate_many
+        return lambda maps: list(batch(workload, arch, list(maps), tables))
+    except (ImportError, AttributeError):
+        pass
+    evaluate = importlib.import_module("loopnest.model.evaluate").evaluate
+
+    def one_by_one(maps: Sequence[Mapping]) -> list[Result]:
+        out = []
+        for m in maps:
+            try:
+                out.append(evaluate(workload, arch, m, tables))
+            except Exception as e:  # the model must never stop the search
+                out.append(Result(valid=False, failure=f"model error: {e}"))
+        return out
+
+    return one_by_one
+
+
+class Scorer:
+    """Scores mappings through `batch_fn`, with a cache keyed by candidate key."""
+
+    def __init__(self, batch_fn: BatchFn) -> None:
+        self.batch_fn = batch_fn
+        self.cache: dict[tuple, Result] = {}
+        self.evaluated = 0
+        self.valid = 0
+
+    def score(self, keys: Sequence[tuple], maps: Sequence[Mapping]) -> list[Result]:
+        """Results for `maps` (cached by `keys`; duplicates evaluated once)."""
+        todo_k, todo_m = [], []
+        seen = set()
+        for k, m in zip(keys, maps):
+            if k not in self.cache and k not in seen:
+                seen.add(k)
+                todo_k.append(k)
+                todo_m.append(m)
+        if todo_m:
+            res = self.batch_fn(todo_m)
+            for k, r in zip(todo_k, res):
+                self.cache[k] = r
+                self.evaluated += 1
+                self.valid += bool(r.valid)
+        return [self.cache[k] for k in keys]

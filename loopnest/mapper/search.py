@@ -1,0 +1,336 @@
+"""The search driver: CP-SAT tilings, exact re-scoring, local search, bound and gap.
+
+Rounds alternate (a) a new tiling from CP-SAT (randomly weighted log-domain
+surrogate, earlier tilings excluded by no-good cuts), expanded into a few
+permutation / keep variants, and (b) steepest-descent local search with the exact
+model over factor, permutation and keep moves. Small map spaces are enumerated
+exhaustively instead, which proves the optimum (gap 0). Every reported number is
+the model's.
+"""
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from loopnest.energy.tables import CostTables
+from loopnest.errors import MapperError
+from loopnest.ir.mapping import Mapping
+from loopnest.mapper import moves
+from loopnest.mapper.bound import Bound, lower_bound
+from loopnest.mapper.cpsat import TilingModel, random_weights
+from loopnest.mapper.explain import explain_infeasible
+from loopnest.mapper.mapspace import T, Candidate, MapSpace, Tiling, prime_factors
+from loopnest.mapper.objective import cost, strictly_less
+from loopnest.mapper.scoring import BatchFn, Scorer
+from loopnest.model.result import Result
+
+
+@dataclass
+class SearchOptions:
+    """Driver settings (see docs/mapper.md for how they map to Timeloop's)."""
+
+    metrics: tuple[str, ...] = ("edp",)
+    timeout: float = 60.0  # wall seconds
+    threads: int = 1
+    seed: int = 0
+    victory_condition: int = 0  # consecutive non-improving rounds; 0 = off
+    search_size: int = 0  # valid mappings evaluated; 0 = off
+    quiet: bool = False
+    exhaustive_limit: int = 4000
+    batch: int = 12
+
+
+@dataclass
+class SearchOutcome:
+    """What the mapper found and how sure it is."""
+
+    candidate: Candidate | None
+    mapping: Mapping | None
+    result: Result | None
+    bound: Bound
+    gap: float | None
+    status: str  # OPTIMAL, FEASIBLE, INTERRUPTED
+    evaluated: int
+    valid: int
+    elapsed: float
+    tilings: int
+    exhaustive: bool
+    history: list[tuple[float, float]] = field(default_factory=list)  # (time, best metric)
+
+
+def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
+    out = []
+    for st in space.arch.storage:
+        e = tables.energy(st.name, ("random_read", "read")) or 0.0
+        out.append(e / max(1, st.block_size))
+    return out
+
+
+def _space_size(space: MapSpace, limit: int) -> int | None:
+    """An upper estimate of the number of candidates, or None when above `limit`."""
+    slots = space.slots()
+    total = 1
+    for d, b in enumerate(space.workload.bounds):
+        ns = sum(1 for i, k in slots
+                 if (k == T and space.levels[i].bounds[T][d].exact in (None,) and
+                     (space.levels[i].bounds[T][d].max or 2) > 1)
+                 or (k != T and space.levels[i].spatial_allowed[k - 1][d]))
+        for p, e in prime_factors(b):
+            total *= math.comb(e + max(ns, 1) - 1, max(ns, 1) - 1)
+        if total > limit:
+            return None
+    for i, lv in enumerate(space.levels):
+        total *= 2 ** len(lv.keep_free)
+        if i > 0:
+            nfree = sum(1 for d in range(len(space.dims))
+                        if space.levels[i].bounds[T][d].exact != 1
+                        and d not in lv.perm_prefix and d not in lv.perm_suffix)
+            total *= math.factorial(nfree)
+        if total > limit:
+            return None
+    return total
+
+
+class Search:
+    """One mapper run over a map space."""
+
+    def __init__(self, space: MapSpace, tables: CostTables, batch_fn: BatchFn,
+                 options: SearchOptions) -> None:
+        self.space = space
+        self.tables = tables
+        self.opt = options
+        self.scorer = Scorer(batch_fn)
+        self.rng = random.Random(options.seed)
+        self.best: Candidate | None = None
+        self.best_res: Result | None = None
+        self.best_cost: tuple[float, ...] | None = None
+        self.history: list[tuple[float, float]] = []
+        self.t0 = time.monotonic()
+        self.bar = None
+        self.bound: Bound | None = None
+
+    # -- scoring --------------------------------------------------------------------
+    def _score(self, cands: list[Candidate]) -> list[tuple[tuple[float, ...], Candidate]]:
+        if not cands:
+            return []
+        maps = [self.space.to_mapping(c) for c in cands]
+        res = self.scorer.score([c.key() for c in cands], maps)
+        out = []
+        for c, r in zip(cands, res):
+            cst = cost(r, self.opt.metrics)
+            out.append((cst, c))
+            if self.best_cost is None or strictly_less(cst, self.best_cost):
+                if cst[0] != float("inf"):
+                    self.best, self.best_res, self.best_cost = c, r, cst
+                    self.history.append((time.monotonic() - self.t0, cst[0]))
+        self._progress()
+        return out
+
+    def _progress(self) -> None:
+        if self.bar is None:
+            return
+        post = {"evals": self.scorer.evaluated}
+        r = self.best_res
+        if r is not None:
+            post.update(E=f"{r.energy / 1e6:.4g}uJ", cyc=r.cycles, EDP=f"{r.edp:.4g}")
+            g = self.gap()
+            if g is not None:
+                post["gap"] = f"{g * 100:.1f}%"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.n = int(time.monotonic() - self.t0)
+        self.bar.refresh()
+
+    def gap(self) -> float | None:
+        if self.best_cost is None or self.bound is None:
+            return None
+        b = self.bound.value(self.opt.metrics[0])
+        if b <= 0:
+            return None
+        return max(0.0, self.best_cost[0] / b - 1.0)
+
+    def _stop(self) -> bool:
+        if time.monotonic() - self.t0 >= self.opt.timeout:
+            return True
+        if self.opt.search_size and self.scorer.valid >= self.opt.search_size:
+            return True
+        g = self.gap()
+        return g is not None and g <= 0.0
+
+    # -- phases ---------------------------------------------------------------------
+    def _variants(self, tiling: Tiling, keep: list[frozenset[str]]) -> list[Candidate]:
+        sp = self.space
+        keeps = [keep, moves.greedy_keep(sp, tiling, keep)]
+        out = {}
+        for k in keeps:
+            for j in range(4):
+                perms = moves.random_orders(sp, tiling, self.rng)
+                c = Candidate(tiling.copy(), perms, list(k))
+                if moves.feasible(sp, c):
+                    out[c.key()] = c
+        return list(out.values())
+
+    def _local(self, start: tuple[tuple[float, ...], Candidate], max_stall: int = 3) -> None:
+        cur_cost, cur = start
+        stall = 0
+        while stall < max_stall and not self._stop():
+            nb = moves.neighbours(self.space, cur, self.rng, self.opt.batch)
+            if not nb:
+                return
+            scored = self._score(nb)
+            c, cand = min(scored, key=lambda x: x[0])
+            if strictly_less(c, cur_cost):
+                cur_cost, cur = c, cand
+                stall = 0
+            else:
+                stall += 1
+
+    def _exhaustive(self, model: TilingModel) -> None:
+        from ortools.sat.python import cp_model
+
+        sols: dict[tuple, tuple[Tiling, list[frozenset[str]]]] = {}
+
+        class CB(cp_model.CpSolverSolutionCallback):
+            def __init__(s) -> None:
+                super().__init__()
+
+            def on_solution_callback(s) -> None:
+                til = model._extract(s)
+                keep = model._extract_keep(s)
+                sols[(til.key(), tuple(tuple(sorted(k)) for k in keep))] = (til, keep)
+
+        solver = cp_model.CpSolver()
+        solver.parameters.enumerate_all_solutions = True
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(1.0, self.opt.timeout / 2)
+        model.m.ClearObjective()
+        solver.Solve(model.m, CB())
+        batch: list[Candidate] = []
+        for til, keep in sols.values():
+            for perms in moves.all_orders(self.space, til, 10 ** 6) or []:
+                batch.append(Candidate(til, perms, keep))
+                if len(batch) >= 64:
+                    self._score(batch)
+                    batch = []
+            if time.monotonic() - self.t0 >= self.opt.timeout:
+                raise TimeoutError
+        self._score(batch)
+
+    # -- main -----------------------------------------------------------------------
+    def run(self) -> SearchOutcome:
+        sp = self.space
+        model = TilingModel(sp)
+        first, keep0, status = model.solve(min(10.0, self.opt.timeout), seed=self.opt.seed,
+                                           workers=self.opt.threads)
+        if first is None:
+            if status == "INFEASIBLE":
+                raise explain_infeasible(sp)
+            raise MapperError(f"CP-SAT found no tiling within the time limit ({status})")
+        par, proven = model.max_parallelism()
+        self.bound = lower_bound(sp, self.tables, par, proven)
+        size = _space_size(sp, self.opt.exhaustive_limit)
+        exhaustive = False
+        status = "FEASIBLE"
+        self._open_bar()
+        tilings = 0
+        try:
+            if size is not None:
+                try:
+                    self._exhaustive(TilingModel(sp))
+                    exhaustive = True
+                    status = "OPTIMAL"
+                except TimeoutError:
+                    pass
+            if not exhaustive:
+                tilings = self._rounds(model, first, keep0)
+                if tilings < 0:
+                    tilings = -tilings
+        except KeyboardInterrupt:
+            status = "INTERRUPTED"
+        finally:
+            if self.bar is not None:
+                self._progress()
+                self.bar.close()
+        if self.best_res is not None and exhaustive:
+            # Exhaustive enumeration proves the optimum: the bound is the best itself.
+            b = self.bound
+            m0 = self.opt.metrics[0]
+            val = self.best_cost[0]
+            if m0 == "energy":
+                b.energy = val
+            elif m0 == "delay":
+                b.cycles = int(val)
+            elif m0 == "edp":
+                b.energy, b.cycles = self.best_res.energy, self.best_res.cycles
+            else:
+                b.last_level_accesses = val
+        gap = self.gap()
+        if status == "FEASIBLE" and gap is not None and gap <= 1e-12:
+            status = "OPTIMAL"
+        mapping = sp.to_mapping(self.best) if self.best is not None else None
+        return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
+                             self.scorer.evaluated, self.scorer.valid,
+                             time.monotonic() - self.t0, tilings, exhaustive, self.history)
+
+    def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
+        sp = self.space
+        costs = _level_costs(sp, self.tables)
+        tilings = 0
+        stall = 0
+        til, keep = first, keep0
+        cp_done = False
+        while not self._stop():
+            before = self.best_cost
+            if til is not None:
+                tilings += 1
+                model.add_nogood(til)
+                scored = self._score(self._variants(til, keep))
+                if scored:
+                    self._local(min(scored, key=lambda x: x[0]))
+            if self.best is not None and not self._stop():
+                self._local((self.best_cost, self.best), max_stall=2)
+            if before is not None and not strictly_less(self.best_cost, before):
+                stall += 1
+            else:
+                stall = 0
+            if self.opt.victory_condition and stall >= self.opt.victory_condition:
+                break
+            if self._stop():
+                break
+            til = None
+            if not cp_done:
+                w, par = random_weights(sp, costs, self.rng)
+                model.set_objective(w, par)
+                left = self.opt.timeout - (time.monotonic() - self.t0)
+                til, keep, st = model.solve(min(2.0, max(0.05, left / 4)),
+                                            seed=self.rng.randrange(1 << 30),
+                                            workers=self.opt.threads)
+                if til is None and st == "INFEASIBLE":
+                    cp_done = True  # every tiling has been seen
+            if til is None and self.best is not None:
+                # Restart: perturb the best with a few random moves.
+                c = self.best
+                for _ in range(3):
+                    c = moves.move_factor(sp, c, self.rng) or c
+                if moves.feasible(sp, c):
+                    s = self._score([c])
+                    self._local(s[0])
+        return tilings
+
+    def _open_bar(self) -> None:
+        if self.opt.quiet or not sys.stderr.isatty():
+            return
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=int(self.opt.timeout), unit="s", file=sys.stderr,
+                        desc="loopnest mapper", leave=True,
+                        bar_format="{desc}: {n}/{total}s |{bar}| {postfix}")
+
+
+def run_search(space: MapSpace, tables: CostTables, batch_fn: BatchFn,
+               options: SearchOptions) -> SearchOutcome:
+    """Search `space`; raises MapperError with an explanation when it is empty."""
+    return Search(space, tables, batch_fn, options).run()
