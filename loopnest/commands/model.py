@@ -1,17 +1,47 @@
-"""`loopnest model` (not built yet)."""
+"""`loopnest model` / `timeloop-model`: evaluate the mapping given in FILES."""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from loopnest.commands.common import add_io_arguments, load_design_from_args
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="*", help="YAML / Jinja2 input files")
-    p.add_argument("-o", "--output-dir", default=".", help="where to write outputs")
-    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                   help="data for Jinja2 templates (value parsed as a YAML scalar)")
+    add_io_arguments(p)
+    p.add_argument("--new-stride-rule", action="store_true",
+                   help="use Timeloop's post-2025 stride-change rule (references use the old one)")
+    p.add_argument("--no-link-transfers", action="store_true",
+                   help="disable inter-PE link transfers (TIMELOOP_DISABLE_LINK_TRANSFERS)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("loopnest model: not built yet", file=sys.stderr)
-    return 1
+    from loopnest.errors import MappingError
+    from loopnest.model.evaluate import ModelOptions, evaluate
+    from loopnest.report.files import write_outputs
+    from loopnest.report.maptxt import format_map_txt
+    from loopnest.report.mapyaml import format_map_yaml
+    from loopnest.report.stats import format_stats
+    from loopnest.report.summary import one_line
+    from loopnest.commands.common import echo_files
+
+    design = load_design_from_args(args, require_mapping=True)
+    opts = ModelOptions(link_transfers=not args.no_link_transfers,
+                        new_stride_rule=args.new_stride_rule)
+    result = evaluate(design.workload, design.architecture, design.mapping, design.tables, opts)
+    if not result.valid:
+        raise MappingError(result.failure or "invalid mapping",
+                           hint="change the mapping's factors or bypass so the tiles fit")
+    files = {
+        "stats.txt": format_stats(result),
+        "map.txt": format_map_txt(result),
+        "map.yaml": format_map_yaml(design.workload, design.architecture, design.mapping),
+    }
+    files.update(echo_files(design))
+    out = write_outputs(args.output_dir, "timeloop-model", files)
+    print(one_line(result))
+    if not args.quiet:
+        print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
+              f"{len(out) - 1} more)", file=sys.stderr)
+    return 0

@@ -140,6 +140,8 @@ class Result:
     total_reduction_ops: int = 0
     total_memory_accesses_required: int = 0
     optimal_op_per_byte: float = 0.0
+    # What the stats summary prints as Area (None = `area`); see ModelOptions.
+    summary_area: float | None = None
     exact: bool = True  # False when a batched fast path approximated something
 
     @property

@@ -184,7 +184,7 @@ def _summary(result: Result) -> list[str]:
         f"Cycles: {result.cycles}",
         f"Energy: {f2(result.energy / 1e6)} uJ",
         f"EDP(J*cycle): {result.edp:.2e}",
-        f"Area: {f2(result.area / 1e6)} mm^2",
+        f"Area: {f2((result.area if result.summary_area is None else result.summary_area) / 1e6)} mm^2",
         "",
         f"Computes = {computes}",
         "fJ/Compute",

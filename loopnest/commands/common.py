@@ -1,0 +1,94 @@
+"""Shared CLI plumbing: input-file arguments, `--var` parsing, loading a Design."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from loopnest.errors import SpecError
+
+
+def add_io_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="YAML / Jinja2 input files (globs allowed)")
+    p.add_argument("-o", "--output-dir", default=".", help="where to write outputs (default .)")
+    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                   help="data for Jinja2 templates (value parsed as a YAML scalar)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+
+
+def parse_vars(items: list[str]) -> dict[str, Any]:
+    """`--var k=v` list -> dict, values parsed as YAML scalars."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SpecError(f"--var '{item}' is not KEY=VALUE", hint="write --var name=value")
+        k, v = item.split("=", 1)
+        from ruamel.yaml import YAML
+
+        try:
+            val = YAML(typ="safe").load(v) if v.strip() else ""
+        except Exception:
+            val = v
+        out[k.strip()] = val
+    return out
+
+
+def load_design_from_args(args: argparse.Namespace, require_mapping: bool = False):
+    """FILES + --var -> Design (front end, v0.4 transpile, lowering, energy tables)."""
+    from loopnest.ir.lower import lower_design
+    from loopnest.spec.load import load_spec
+
+    spec = load_spec(list(args.files), parse_vars(getattr(args, "var", [])))
+    try:
+        from loopnest.spec.native import to_native
+    except ImportError:  # front end without the v0.4 transpiler
+        native = spec
+    else:
+        native = to_native(spec)
+    design = lower_design(native, require_mapping=require_mapping)
+    return _with_estimates(design)
+
+
+def _with_estimates(design):
+    """Price components that no given ERT/ART covers, with the built-in estimators."""
+    from dataclasses import replace
+
+    arch = design.architecture
+    names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
+    if all(design.tables.get(n) is not None for n in names):
+        return design
+    try:
+        from loopnest.energy.estimate import estimate_tables
+    except ImportError:
+        return design
+    est, _, _ = estimate_tables(design.native)
+    tables = design.tables
+    for key, comp in est.components.items():
+        if tables.get(key) is None:
+            tables.components[key] = comp
+        elif tables.components[key].area is None and comp.area is not None:
+            tables.components[key].area = comp.area
+    return replace(design, tables=tables)
+
+
+def echo_files(design) -> dict[str, str]:
+    """ERT/ART echoes in Timeloop's naming (written beside the stats)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    out: dict[str, str] = {}
+    y = YAML()
+    y.default_flow_style = False
+    for key in ("ERT", "ART"):
+        tables = []
+        for comp in design.tables.components.values():
+            if key == "ERT" and comp.entries:
+                tables.append({"name": comp.name, "actions": [
+                    {"name": a, "arguments": dict(args) if args else None, "energy": e}
+                    for a, args, e in comp.entries]})
+            elif key == "ART" and comp.area is not None:
+                tables.append({"name": comp.name, "area": comp.area})
+        buf = StringIO()
+        y.dump({key: {"version": "0.4", "tables": tables}}, buf)
+        out[f"{key}.yaml"] = buf.getvalue()
+    return out

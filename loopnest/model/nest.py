@@ -1,0 +1,442 @@
+"""Nest analysis: tile shapes and delta traffic of a loop nest (Timeloop semantics).
+
+The loop nest is simulated symbolically from the outermost loop inward. Each
+temporal loop runs iteration 0 and one stand-in for iterations 1..n-1 (scaled by
+n-1); a spatial run simulates up to three elements of its innermost loop and
+extrapolates the rest by translation. Per loop and per data space we collect
+the largest working set, the access histogram {(multicast, scatter): words},
+and link transfers, exactly as Timeloop's NestAnalysis does (FORMATS.md §7).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loopnest.ir.architecture import Architecture
+from loopnest.ir.mapping import Loop, Mapping
+from loopnest.ir.workload import Workload
+from loopnest.model import pointset as P
+
+
+@dataclass
+class NestLoop:
+    """One non-trivial loop of the flattened nest (inner first)."""
+
+    dim: int
+    end: int
+    spatial: str | None  # None, "X", "Y"
+    level: int  # storage level owning the loop
+
+
+@dataclass
+class LoopTile:
+    """What nest analysis reports for one valid loop (temporal or master spatial)."""
+
+    loop: int
+    size: list[int]
+    accesses: list[dict[tuple[int, int], int]]
+    link_transfers: list[int]
+    replication: int
+    fanout: int
+    boundary: bool
+    master: bool
+
+
+@dataclass
+class NestResult:
+    tiles: list[LoopTile]  # valid loops, inner first
+    compute_accesses: int
+    compute_replication: int
+    loops: list[NestLoop]
+    boundaries: list[int]  # loop index of each storage level's last loop
+
+
+class _State:
+    __slots__ = ("acc", "max_size", "last", "last_t", "link", "prev_spatial")
+
+    def __init__(self, nds: int) -> None:
+        self.acc: list[dict[tuple[int, int], int]] = [dict() for _ in range(nds)]
+        self.max_size = [0] * nds
+        self.last: list[P.BoxSet] = [P.EMPTY] * nds
+        self.last_t: list[tuple[int, ...] | None] = [None] * nds
+        self.link = [0] * nds
+        self.prev_spatial: dict[int, list[P.BoxSet]] = {}
+
+
+def build_nest(workload: Workload, mapping: Mapping) -> tuple[list[NestLoop], list[int]]:
+    """Flatten a mapping to loops (inner first) and storage boundaries.
+
+    Per storage level: its non-trivial spatial loops (permutation order, X then Y),
+    then its non-trivial temporal loops; a level without temporal loops gets a
+    placeholder loop (last dimension, end 1) so it still has a boundary.
+    """
+    dims = workload.dimensions
+    loops: list[NestLoop] = []
+    boundaries: list[int] = []
+    for lvl, lm in enumerate(mapping.levels):
+        for lp in lm.spatial:
+            if lp.end > 1:
+                loops.append(NestLoop(dims.index(lp.dim), lp.end, lp.spatial or "X", lvl))
+        n_t = 0
+        for lp in lm.temporal:
+            if lp.end > 1:
+                loops.append(NestLoop(dims.index(lp.dim), lp.end, None, lvl))
+                n_t += 1
+        if n_t == 0:
+            loops.append(NestLoop(len(dims) - 1, 1, None, lvl))
+        boundaries.append(len(loops) - 1)
+    return loops, boundaries
+
+
+class NestAnalysis:
+    """Symbolic execution of the nest; see module docstring."""
+
+    def __init__(self, workload: Workload, arch: Architecture, mapping: Mapping,
+                 link_transfers: bool = True) -> None:
+        self.w = workload
+        self.nds = len(workload.data_spaces)
+        self.ndims = len(workload.dimensions)
+        self.loops, self.boundaries = build_nest(workload, mapping)
+        L = len(self.loops)
+        self.is_boundary = [False] * L
+        for b in self.boundaries:
+            self.is_boundary[b] = True
+        self.fanout_xy = [arch.fanout(i) for i in range(len(arch.storage))]
+        self.link_enabled = link_transfers
+        # per-level mapping flags
+        ds_names = workload.ds_names
+        self.no_temporal_reuse = [[ds_names[d] in lm.no_temporal_reuse for d in range(self.nds)]
+                                  for lm in mapping.levels]
+        self.no_spatial_reuse = [[ds_names[d] in lm.no_spatial_reuse for d in range(self.nds)]
+                                 for lm in mapping.levels]
+        self.no_link = [[ds_names[d] in lm.no_link_transfer for d in range(self.nds)]
+                        for lm in mapping.levels]
+        # projections: per ds, per rank, list of (dim index, coef)
+        self.proj = [[[(workload.dimensions.index(d), c) for d, c in rank] for rank in ds.projection]
+                     for ds in workload.data_spaces]
+        # master spatial loops and spatial element counts
+        self.master = [False] * L
+        self.num_elems = [1] * L
+        prod = 1
+        prev_spatial = False
+        for l in range(L - 1, -1, -1):
+            self.num_elems[l] = prod
+            if self.loops[l].spatial:
+                self.master[l] = not prev_spatial
+                prod *= self.loops[l].end
+                prev_spatial = True
+            else:
+                prev_spatial = False
+        self.fanout = [1] * L
+        for l in range(L):
+            if self.loops[l].spatial:
+                if not self.master[l]:
+                    self.fanout[l] = 0
+                else:
+                    f = 1
+                    k = l
+                    while k >= 0 and self.loops[k].spatial:
+                        f *= self.loops[k].end
+                        k -= 1
+                    self.fanout[l] = f
+        # strides and molds
+        self.stride = [0] * L
+        self.mold_high: list[list[int]] = []
+        scale = [1] * self.ndims
+        for l, lp in enumerate(self.loops):
+            self.stride[l] = scale[lp.dim]
+            scale[lp.dim] *= lp.end
+            self.mold_high.append([s - 1 for s in scale])
+        # live state
+        self.state: list[dict[tuple, _State]] = [dict() for _ in range(L)]
+        self.transform = [0] * self.ndims
+        self.epochs = 1
+        self.spatial_id = 0
+        self.stamp: list[int] = []
+        self.compute_accesses = 0
+
+    # ------------------------------------------------------------------ geometry
+    def _project(self, lo: list[int], hi: list[int]) -> list[P.BoxSet]:
+        out = []
+        for ranks in self.proj:
+            blo = []
+            bhi = []
+            for rank in ranks:
+                a = 0
+                z = 0
+                for d, c in rank:
+                    a += c * lo[d]
+                    z += c * hi[d]
+                blo.append(a)
+                bhi.append(z + 1)
+            out.append(((tuple(blo), tuple(bhi)),))
+        return out
+
+    def _get_state(self, l: int) -> _State:
+        key = tuple(self.stamp[:-1])
+        st = self.state[l].get(key)
+        if st is None:
+            st = _State(self.nds)
+            self.state[l][key] = st
+        return st
+
+    # ------------------------------------------------------------------ recursion
+    def run(self) -> NestResult:
+        L = len(self.loops)
+        self.epochs = 1
+        self._deltas(L - 1)
+        return self._collect()
+
+    def _deltas(self, l: int) -> list[P.BoxSet]:
+        boundary = self.is_boundary[l]
+        if boundary:
+            self.stamp.append(0)
+        st = self._get_state(l)
+        if self.loops[l].spatial:
+            self._spatial(l)
+        else:
+            self._temporal(l, st)
+        lo = self.transform
+        mh = self.mold_high[l]
+        hi = [t + m for t, m in zip(lo, mh)]
+        ps = self._project(lo, hi)
+        if boundary or self.master[l]:
+            ms = st.max_size
+            for d in range(self.nds):
+                s = P.size(ps[d])
+                if s > ms[d]:
+                    ms[d] = s
+        lvl = self.loops[l].level
+        ntr = self.no_temporal_reuse[lvl]
+        delta: list[P.BoxSet] = []
+        for d in range(self.nds):
+            cur = ps[d]
+            last = st.last[d]
+            if ntr[d]:
+                delta.append(cur)
+            else:
+                t = P.translation(last, cur) if last else None
+                T = st.last_t[d]
+                if T is None:
+                    delta.append(P.subtract(cur, last))
+                    st.last_t[d] = t
+                elif t == T:
+                    delta.append(P.subtract(cur, last))
+                else:
+                    delta.append(cur)
+                    st.last_t[d] = None
+            st.last[d] = cur
+        if boundary:
+            self.stamp.pop()
+        return delta
+
+    def _temporal(self, l: int, st: _State) -> None:
+        lp = self.loops[l]
+        n = lp.end
+        if l == 0:
+            body = n * self.epochs
+            if self.spatial_id == 0:
+                self.compute_accesses += body
+            for d in range(self.nds):
+                st.acc[d][(1, 1)] = st.acc[d].get((1, 1), 0) + body
+            return
+        dim = lp.dim
+        scale = self.stride[l]
+        saved = self.transform[dim]
+        sizes: list[list[int]] = []
+        scales: list[int] = []
+        delta = self._deltas(l - 1)
+        sizes.append([P.size(x) for x in delta])
+        scales.append(1)
+        self.transform[dim] += scale
+        if n >= 2:
+            v = n - 1
+            saved_e = self.epochs
+            self.epochs *= v
+            delta = self._deltas(l - 1)
+            self.epochs = saved_e
+            sizes.append([P.size(x) for x in delta])
+            scales.append(v)
+            self.transform[dim] += scale * v
+        self.transform[dim] = saved
+        if self.is_boundary[l - 1]:
+            for d in range(self.nds):
+                tot = 0
+                for sz, sc in zip(sizes, scales):
+                    tot += sz[d] * sc
+                st.acc[d][(1, 1)] = st.acc[d].get((1, 1), 0) + tot * self.epochs
+
+    def _spatial(self, l: int) -> None:
+        fan = self.fanout[l]
+        orig_sid = self.spatial_id
+        self.spatial_id *= fan
+        deltas: dict[int, list[P.BoxSet]] = {}
+        self._fill_spatial(l, deltas, 0)
+        self.spatial_id = orig_sid
+        st = self._get_state(l)
+        lvl = self.loops[l].level
+        without = self._multicast(deltas, [set(deltas) for _ in range(self.nds)], lvl)
+        chosen = without
+        if self.link_enabled:
+            unacc = [set(deltas) for _ in range(self.nds)]
+            links = self._links(l, st, deltas, unacc, lvl)
+            with_ = self._multicast(deltas, unacc, lvl)
+            chosen = []
+            for d in range(self.nds):
+                if sum(with_[d].values()) < sum(without[d].values()):
+                    st.link[d] += links[d]
+                    chosen.append(with_[d])
+                else:
+                    chosen.append(without[d])
+        for d in range(self.nds):
+            acc = st.acc[d]
+            for k, v in chosen[d].items():
+                acc[k] = acc.get(k, 0) + v
+
+    def _fill_spatial(self, l: int, deltas: dict[int, list[P.BoxSet]], base: int) -> None:
+        lp = self.loops[l]
+        end = lp.end
+        base *= end
+        if l == 0:
+            if base == 0 and self.spatial_id == 0:
+                self.compute_accesses += self.epochs
+            pt = list(self.transform)
+            d0 = lp.dim
+            start = pt[d0]
+            for i in range(end):
+                pt[d0] = start + i * self.stride[0]
+                deltas[base + i] = self._project(pt, pt)
+            return
+        dim = lp.dim
+        scale = self.stride[l]
+        orig_sid = self.spatial_id
+        saved = self.transform[dim]
+        if self.loops[l - 1].spatial:
+            for i in range(end):
+                self._fill_spatial(l - 1, deltas, base + i)
+                self.transform[dim] += scale
+        else:
+            run = min(3, end)
+            last = second = None
+            for i in range(run):
+                idx = base + i
+                self.spatial_id = orig_sid + idx
+                self.stamp[-1] = idx
+                deltas[idx] = self._deltas(l - 1)
+                self.transform[dim] += scale
+                second, last = last, deltas[idx]
+            if run < end:
+                tv = [P.translation(second[d], last[d]) for d in range(self.nds)]
+                prev = last
+                for i in range(run, end):
+                    idx = base + i
+                    cur = [P.translate(prev[d], tv[d]) for d in range(self.nds)]
+                    deltas[idx] = cur
+                    prev = cur
+        self.transform[dim] = saved
+        self.spatial_id = orig_sid
+
+    def _multicast(self, deltas: dict[int, list[P.BoxSet]], unacc: list[set[int]], lvl: int
+                   ) -> list[dict[tuple[int, int], int]]:
+        out: list[dict[tuple[int, int], int]] = []
+        for d in range(self.nds):
+            groups: dict[object, list[int]] = {}
+            order: list[object] = []
+            no_reuse = self.no_spatial_reuse[lvl][d]
+            for idx, dl in deltas.items():
+                if idx not in unacc[d]:
+                    continue
+                k = (idx,) if no_reuse else P.key(dl[d])
+                g = groups.get(k)
+                if g is None:
+                    groups[k] = [idx]
+                    order.append(k)
+                else:
+                    g.append(idx)
+            unacc[d].clear()
+            temp: dict[int, list[int]] = {}
+            for k in order:
+                members = groups[k]
+                sz = P.size(deltas[members[0]][d])
+                if sz > 0:
+                    t = temp.setdefault(len(members), [0, 0])
+                    t[0] += sz * self.epochs
+                    t[1] += 1
+            out.append({(m, t[1]): t[0] for m, t in temp.items()})
+        return out
+
+    def _links(self, l: int, st: _State, deltas: dict[int, list[P.BoxSet]],
+               unacc: list[set[int]], lvl: int) -> list[int]:
+        h, v = self.fanout_xy[lvl]
+        prev = st.prev_spatial
+        reuse = [[False] * self.nds for _ in range(h * v)] if h * v else []
+        no_link = self.no_link[lvl]
+
+        def cmp(cur_i: int, prev_i: int) -> None:
+            cd = deltas.get(cur_i)
+            pd = prev.get(prev_i)
+            if cd is None or pd is None:
+                return
+            for d in range(self.nds):
+                if not no_link[d] and cd[d] and P.same(cd[d], pd[d]):
+                    reuse[cur_i][d] = True
+
+        if v > 1:
+            for x in range(h):
+                for y in range(1, v):
+                    cmp(y * h + x, (y - 1) * h + x)
+            for x in range(h):
+                for y in range(0, v - 1):
+                    cmp(y * h + x, (y + 1) * h + x)
+        if h > 1:
+            for y in range(v):
+                for x in range(1, h):
+                    cmp(y * h + x, y * h + x - 1)
+            for y in range(v):
+                for x in range(0, h - 1):
+                    cmp(y * h + x, y * h + x + 1)
+        links = [0] * self.nds
+        for idx, dl in deltas.items():
+            if idx >= len(reuse):
+                continue
+            for d in range(self.nds):
+                if reuse[idx][d]:
+                    links[d] += P.size(dl[d]) * self.epochs
+                    unacc[d].discard(idx)
+        st.prev_spatial = deltas
+        return links
+
+    # ------------------------------------------------------------------ collect
+    def _collect(self) -> NestResult:
+        tiles: list[LoopTile] = []
+        for l, lp in enumerate(self.loops):
+            if lp.spatial and not self.master[l]:
+                continue
+            states = list(self.state[l].values())
+            n = len(states) or 1
+            size = [0] * self.nds
+            link = [0] * self.nds
+            acc: list[dict[tuple[int, int], int]] = [dict() for _ in range(self.nds)]
+            for s in states:
+                for d in range(self.nds):
+                    size[d] += s.max_size[d]
+                    link[d] += s.link[d]
+                    for k, v in s.acc[d].items():
+                        acc[d][k] = acc[d].get(k, 0) + v
+            for d in range(self.nds):
+                size[d] //= n
+                link[d] //= n
+                acc[d] = {k: v // n for k, v in acc[d].items()}
+            tiles.append(LoopTile(loop=l, size=size, accesses=acc, link_transfers=link,
+                                  replication=self.num_elems[l], fanout=self.fanout[l],
+                                  boundary=self.is_boundary[l], master=self.master[l]))
+        first = tiles[0] if tiles else None
+        comp_rep = first.replication * first.fanout if first else 1
+        return NestResult(tiles=tiles, compute_accesses=self.compute_accesses,
+                          compute_replication=comp_rep, loops=self.loops,
+                          boundaries=self.boundaries)
+
+
+def analyze(workload: Workload, arch: Architecture, mapping: Mapping,
+            link_transfers: bool = True) -> NestResult:
+    """Run nest analysis for one mapping."""
+    return NestAnalysis(workload, arch, mapping, link_transfers).run()
