@@ -5,6 +5,7 @@ import importlib
 from typing import Callable, Sequence
 
 from loopnest.energy.tables import CostTables
+from loopnest.errors import MappingError
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
 from loopnest.ir.workload import Workload
@@ -27,8 +28,8 @@ def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -
         for m in maps:
             try:
                 out.append(evaluate(workload, arch, m, tables))
-            except Exception as e:  # the model must never stop the search
-                out.append(Result(valid=False, failure=f"model error: {e}"))
+            except MappingError as e:
+                out.append(Result(valid=False, failure=e.message))
         return out
 
     return one_by_one
