@@ -1,0 +1,182 @@
+"""Mapper unit tests on tiny hand-built designs (no /work/shared needed)."""
+from __future__ import annotations
+
+import itertools
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fixtures.mapper.designs import (conv1d_oc, no_constraints, tables, three_level,  # noqa: E402
+                                     weights_too_big)
+from loopnest.errors import MapperError  # noqa: E402
+from loopnest.ir.constraints import Constraints, FactorBound, LevelConstraints  # noqa: E402
+from loopnest.mapper import moves  # noqa: E402
+from loopnest.mapper.bound import distinct_elements, lower_bound  # noqa: E402
+from loopnest.mapper.checker import check_mapping  # noqa: E402
+from loopnest.mapper.cpsat import TilingModel  # noqa: E402
+from loopnest.mapper.mapspace import (Candidate, build_mapspace, divisors, extents,  # noqa: E402
+                                      footprint, prime_factors)
+from loopnest.mapper.objective import better, parse_metrics  # noqa: E402
+from loopnest.mapper.search import SearchOptions, run_search  # noqa: E402
+
+
+def _model_fn(wl, arch, tb):
+    pytest.importorskip("loopnest.model.evaluate")
+    from loopnest.mapper.scoring import model_batch_fn
+
+    return model_batch_fn(wl, arch, tb)
+
+
+def test_factorization_helpers():
+    assert prime_factors(56) == ((2, 3), (7, 1))
+    assert divisors(12) == (1, 2, 3, 4, 6, 12)
+
+
+def test_sliding_window_footprint():
+    wl = conv1d_oc(K=4, R=3, P=16)
+    fp = footprint(wl, [2, 3, 4])  # K, R, P
+    assert fp == {"Weights": 6, "Inputs": 6, "Outputs": 8}  # Inputs: 3 + 4 - 1
+
+
+def test_distinct_elements_with_halo():
+    wl = conv1d_oc()
+    assert distinct_elements(wl, wl.data_space("Inputs")) == 18
+
+
+def test_cpsat_tilings_respect_capacity_exactly():
+    """Every CP-SAT tiling fits: capacity uses the halo footprint, not a log estimate."""
+    wl, arch = conv1d_oc(), three_level(rf_words=20, pes=(2, 2))
+    cons = Constraints((LevelConstraints(keep=frozenset({"Inputs", "Weights", "Outputs"})),
+                        LevelConstraints(), LevelConstraints()))
+    sp = build_mapspace(wl, arch, cons)
+    tm = TilingModel(sp)
+    rng = random.Random(1)
+    for _ in range(15):
+        tm.set_objective([rng.random() for _ in range(3)], rng.random())
+        til, keep, st = tm.solve(1.0)
+        assert til is not None, st
+        ext = extents(sp, til)
+        fp = footprint(wl, ext[0])
+        assert sum(fp[d] for d in keep[0]) <= 20
+        cand = Candidate(til, moves.random_orders(sp, til, rng), keep)
+        assert moves.feasible(sp, cand)
+        assert check_mapping(wl, arch, sp.to_mapping(cand), cons) == []
+        tm.add_nogood(til)
+
+
+def test_cpsat_enumerates_exactly_the_feasible_tilings():
+    """No-good enumeration of CP-SAT equals brute force over factor assignments."""
+    wl, arch = conv1d_oc(K=4, R=3, P=4), three_level(rf_words=6)
+    cons = Constraints((LevelConstraints(keep=frozenset({"Inputs", "Weights", "Outputs"})),
+                        LevelConstraints(keep=frozenset({"Inputs"})), LevelConstraints()))
+    sp = build_mapspace(wl, arch, cons)
+    tm = TilingModel(sp)
+    tm.set_objective([0, 0, 0], 0)
+    seen = set()
+    while True:
+        til, keep, st = tm.solve(2.0)
+        if til is None:
+            break
+        seen.add(til.key())
+        tm.add_nogood(til)
+    brute = set()
+    for k0, r0, p0 in itertools.product(divisors(4), divisors(3), divisors(4)):
+        for k1, r1, p1 in itertools.product(divisors(4 // k0), divisors(3 // r0), divisors(4 // p0)):
+            f = [[[k0, r0, p0], [1] * 3, [1] * 3], [[k1, r1, p1], [1] * 3, [1] * 3],
+                 [[4 // k0 // k1, 3 // r0 // r1, 4 // p0 // p1], [1] * 3, [1] * 3]]
+            fp = footprint(wl, [k0, r0, p0])
+            if sum(fp.values()) <= 6:
+                from loopnest.mapper.mapspace import Tiling
+                brute.add(Tiling(f).key())
+    assert seen == brute
+
+
+def test_infeasible_constraints_are_explained():
+    sp = build_mapspace(conv1d_oc(), three_level(rf_words=8), weights_too_big())
+    with pytest.raises(MapperError) as e:
+        run_search(sp, tables(), lambda maps: [], SearchOptions(timeout=5, quiet=True))
+    msg = e.value.format()
+    assert "Weights tile of 24 words exceeds RegisterFile (8 words)" in msg
+    assert "K=8" in msg and "R=3" in msg
+
+
+def test_conflicting_factor_bounds_named():
+    cons = Constraints((LevelConstraints(temporal_factors=(FactorBound("P", min=8),)),
+                        LevelConstraints(temporal_factors=(FactorBound("P", exact=4),)),
+                        LevelConstraints()))
+    sp = build_mapspace(conv1d_oc(), three_level(), cons)
+    with pytest.raises(MapperError) as e:
+        run_search(sp, tables(), lambda maps: [], SearchOptions(timeout=5, quiet=True))
+    msg = e.value.format()
+    assert "RegisterFile temporal factors P>=8" in msg and "GlobalBuffer temporal factors P=4" in msg
+
+
+def test_checker_catches_violations():
+    wl, arch = conv1d_oc(), three_level(rf_words=8, pes=(2, 1))
+    sp = build_mapspace(wl, arch, no_constraints())
+    tm = TilingModel(sp)
+    til, keep, _ = tm.solve(1.0)
+    cand = Candidate(til, moves.random_orders(sp, til, random.Random(0)), keep)
+    good = sp.to_mapping(cand)
+    assert check_mapping(wl, arch, good) == []
+    bad = cand.copy()
+    bad.tiling.f[0][0][0] *= 2  # K over-factorized
+    bad.keep[0] = frozenset(wl.ds_names)
+    errs = check_mapping(wl, arch, sp.to_mapping(bad))
+    assert any("multiply" in e for e in errs)
+
+
+def test_metrics_and_comparison():
+    assert parse_metrics({"optimization_metric": ["delay", "energy"]}) == ("edp",)
+    assert parse_metrics({"optimization_metrics": ["delay", "energy"]}) == ("delay", "energy")
+    assert better((100.0, 5.0), (100.05, 9.0))  # within 0.1 % -> next metric decides
+    assert not better((100.0, 9.0), (100.05, 5.0))
+    with pytest.raises(MapperError):
+        parse_metrics({"optimization_metrics": ["speed"]})
+
+
+def test_search_is_valid_deterministic_and_bounded():
+    wl, arch, tb = conv1d_oc(), three_level(rf_words=64, pes=(4, 2)), tables()
+    fn = _model_fn(wl, arch, tb)
+    sp = build_mapspace(wl, arch, no_constraints())
+    opts = SearchOptions(timeout=30, search_size=300, seed=3, quiet=True)
+    a = run_search(sp, tb, fn, opts)
+    b = run_search(sp, tb, fn, opts)
+    assert a.result is not None and a.result.valid
+    assert check_mapping(wl, arch, a.mapping, sp.constraints) == []
+    assert a.candidate.key() == b.candidate.key()  # same seed, one thread
+    assert a.bound.energy <= a.result.energy + 1e-6
+    assert a.bound.cycles <= a.result.cycles
+    assert a.gap is not None and a.gap >= 0
+
+
+def test_exhaustive_small_space_gap_zero():
+    """Fixed tiling, free bypass: the space is enumerated, the optimum proven (gap 0)."""
+    wl, arch, tb = conv1d_oc(), three_level(), tables()
+    fn = _model_fn(wl, arch, tb)
+    fixed = [{"K": 2, "R": 3, "P": 1}, {"K": 16, "R": 1, "P": 16}, {"K": 1, "R": 1, "P": 1}]
+    cons = Constraints(tuple(
+        LevelConstraints(temporal_factors=tuple(FactorBound(d, exact=v) for d, v in f.items()),
+                         temporal_permutation_prefix="PRK" if i else "RPK")
+        for i, f in enumerate(fixed)))
+    sp = build_mapspace(wl, arch, cons)
+    out = run_search(sp, tb, fn, SearchOptions(timeout=30, quiet=True))
+    assert out.exhaustive and out.status == "OPTIMAL" and out.gap == 0.0
+    # Brute force over the 64 keep masks agrees.
+    best = None
+    from loopnest.mapper.objective import cost
+    for mask in itertools.product([0, 1], repeat=6):
+        keep = [frozenset(d for d, m in zip(wl.ds_names, mask[3 * i:3 * i + 3]) if m)
+                for i in range(2)] + [frozenset(wl.ds_names)]
+        cand = Candidate(out.candidate.tiling, out.candidate.perms, keep)
+        if not moves.feasible(sp, cand):
+            continue
+        r = fn([sp.to_mapping(cand)])[0]
+        c = cost(r, ("edp",))
+        best = c if best is None or c < best else best
+    assert abs(best[0] - out.result.energy * out.result.cycles) <= 1e-9 * best[0]
+    assert check_mapping(wl, arch, out.mapping, cons) == []
