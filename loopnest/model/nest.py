@@ -146,6 +146,9 @@ class NestAnalysis:
             self.stride[l] = scale[lp.dim]
             scale[lp.dim] *= lp.end
             self.mold_high.append([s - 1 for s in scale])
+        # per loop, per data space, per rank: extent of the working set
+        self.extent = [[tuple(sum(c * mh[d] for d, c in rank) + 1 for rank in ranks)
+                        for ranks in self.proj] for mh in self.mold_high]
         # live state
         self.state: list[dict[tuple, _State]] = [dict() for _ in range(L)]
         self.transform = [0] * self.ndims
@@ -155,20 +158,26 @@ class NestAnalysis:
         self.compute_accesses = 0
 
     # ------------------------------------------------------------------ geometry
+    def _project_lo(self, lo: list[int]) -> list[tuple[int, ...]]:
+        """Low corner of the operation-space box in every data space."""
+        out = []
+        for ranks in self.proj:
+            out.append(tuple(lo[rank[0][0]] * rank[0][1] if len(rank) == 1
+                             else sum(c * lo[d] for d, c in rank) for rank in ranks))
+        return out
+
+    def _boxes(self, l: int) -> list[P.BoxSet]:
+        """Working set of loop l at the current offsets, per data space."""
+        ext = self.extent[l]
+        return [((lo, tuple(a + e for a, e in zip(lo, ex))),)
+                for lo, ex in zip(self._project_lo(self.transform), ext)]
+
     def _project(self, lo: list[int], hi: list[int]) -> list[P.BoxSet]:
         out = []
         for ranks in self.proj:
-            blo = []
-            bhi = []
-            for rank in ranks:
-                a = 0
-                z = 0
-                for d, c in rank:
-                    a += c * lo[d]
-                    z += c * hi[d]
-                blo.append(a)
-                bhi.append(z + 1)
-            out.append(((tuple(blo), tuple(bhi)),))
+            blo = tuple(sum(c * lo[d] for d, c in rank) for rank in ranks)
+            bhi = tuple(sum(c * hi[d] for d, c in rank) + 1 for rank in ranks)
+            out.append(((blo, bhi),))
         return out
 
     def _get_state(self, l: int) -> _State:
@@ -195,10 +204,7 @@ class NestAnalysis:
             self._spatial(l)
         else:
             self._temporal(l, st)
-        lo = self.transform
-        mh = self.mold_high[l]
-        hi = [t + m for t, m in zip(lo, mh)]
-        ps = self._project(lo, hi)
+        ps = self._boxes(l)
         if boundary or self.master[l]:
             ms = st.max_size
             for d in range(self.nds):

@@ -54,6 +54,10 @@ def subtract(a: BoxSet, b: BoxSet) -> BoxSet:
     """Set difference a − b."""
     if not a or not b:
         return a
+    if len(a) == 1 and len(b) == 1:
+        if a[0] == b[0]:
+            return EMPTY
+        return tuple(_subtract_box(a[0], b[0]))
     cur = list(a)
     for bb in b:
         nxt: list[Box] = []
@@ -84,6 +88,20 @@ def _centroid(s: BoxSet) -> list[float] | None:
 
 def translation(a: BoxSet, b: BoxSet) -> tuple[int, ...] | None:
     """Rounded move of the size-weighted centroid from a to b; None if either is empty."""
+    if len(a) == 1 and len(b) == 1:
+        (alo, ahi), (blo, bhi) = a[0], b[0]
+        out = []
+        for r in range(len(alo)):
+            ea = ahi[r] - alo[r]
+            eb = bhi[r] - blo[r]
+            if ea <= 0 or eb <= 0:
+                return None
+            diff = blo[r] - alo[r]
+            if ea != eb:  # centroid lo + (extent-1)/2 moves by half the extent change
+                out.append(_round_half_away(diff + (eb - ea) / 2.0))
+            else:
+                out.append(diff)
+        return tuple(out)
     ca = _centroid(a)
     cb = _centroid(b)
     if ca is None or cb is None:
