@@ -1,5 +1,8 @@
 """Safe evaluation of Accelergy attribute expressions (`max(32, width)`, `log2(depth)`).
 
+Expressions go to the spec package's whitelisting evaluator
+(loopnest.spec.expr); the small interpreter below is its fallback.
+
 Accelergy evaluates attribute values with Python `eval`; we never do that with
 user text. An expression is parsed with `ast` and only a whitelist of nodes
 (numbers, names, arithmetic, comparisons, boolean logic, `a if c else b`,
@@ -94,8 +97,26 @@ def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
     raise ExpressionError(f"unsupported syntax '{type(node).__name__}'")
 
 
+def _spec_evaluate(text: str, scope: Mapping[str, Any]) -> Any:
+    """The spec package's safe evaluator (shared whitelist), when it is installed."""
+    try:
+        from loopnest.spec.expr import ExprError, evaluate as spec_eval
+    except ImportError:  # pragma: no cover - the spec package is part of loopnest
+        return _local_evaluate(text, scope)
+    try:
+        return spec_eval(text, dict(scope))
+    except ExprError as e:
+        raise ExpressionError(f"'{text}': {e.message}") from None
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as e:
+        raise ExpressionError(f"'{text}': {e}") from None
+
+
 def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     """Evaluate `text` as an expression over `scope`; raises ExpressionError."""
+    return _spec_evaluate(text, scope)
+
+
+def _local_evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
@@ -130,9 +151,4 @@ def resolve_value(value: Any, scope: Mapping[str, Any]) -> Any:
         return value
     if isinstance(tree.body, ast.Constant):
         return tree.body.value
-    try:
-        return _eval(tree, scope)
-    except ExpressionError:
-        raise
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as e:
-        raise ExpressionError(f"'{text}': {e}") from e
+    return evaluate(text, scope)

@@ -61,8 +61,20 @@ def merge_specs(specs: list[dict]) -> dict:
 
 
 def load_inputs(paths: list[str], variables: dict | None = None) -> dict:
-    """Merged spec of all input files (each file loaded by the spec package)."""
+    """Merged spec of all input files.
+
+    The spec package merges everything at once (so `variables` reach every
+    file); when files disagree on a scalar (e.g. Accelergy files of different
+    `version`s under one key), each file is loaded alone and merged here.
+    """
+    from loopnest.errors import SpecError
     from loopnest.spec.load import load_spec
 
     files = expand_paths(paths)
-    return merge_specs([load_spec([f], variables) for f in files])
+    try:
+        return load_spec(files, variables)
+    except SpecError as first:
+        try:
+            return merge_specs([load_spec([f], variables) for f in files])
+        except SpecError:
+            raise first from None
