@@ -62,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug in loopnest, not an input mistake
+        if getattr(args, "debug", False):
+            raise
+        print(f"internal error: {type(e).__name__}: {e}\n  hint: rerun with --debug for a "
+              "traceback and report it", file=sys.stderr)
+        return 3
 
 
 def _alias(command: str) -> int:

@@ -70,6 +70,21 @@ def _with_estimates(design):
     return replace(design, tables=tables)
 
 
+def _plain(obj: Any) -> Any:
+    """Spec values (located dicts, literal-string subclasses) -> plain YAML-dumpable data."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    return str(obj)
+
+
 def echo_files(design) -> dict[str, str]:
     """ERT/ART echoes in Timeloop's naming (written beside the stats)."""
     from io import StringIO
@@ -83,11 +98,11 @@ def echo_files(design) -> dict[str, str]:
         tables = []
         for comp in design.tables.components.values():
             if key == "ERT" and comp.entries:
-                tables.append({"name": comp.name, "actions": [
-                    {"name": a, "arguments": dict(args) if args else None, "energy": e}
-                    for a, args, e in comp.entries]})
+                tables.append({"name": str(comp.name), "actions": [
+                    {"name": str(a), "arguments": _plain(args) if args else None,
+                     "energy": float(e)} for a, args, e in comp.entries]})
             elif key == "ART" and comp.area is not None:
-                tables.append({"name": comp.name, "area": comp.area})
+                tables.append({"name": str(comp.name), "area": float(comp.area)})
         buf = StringIO()
         y.dump({key: {"version": "0.4", "tables": tables}}, buf)
         out[f"{key}.yaml"] = buf.getvalue()
