@@ -13,7 +13,7 @@ from typing import Any
 from loopnest.errors import SpecError
 from loopnest.spec.jinja import needs_rendering, render
 from loopnest.spec.located import LocDict, LocList, like
-from loopnest.spec.yamlnodes import parse_yaml
+from loopnest.spec.yamlnodes import parse_yaml, path_at_line
 
 MAX_INCLUDE_DEPTH = 32
 
@@ -27,6 +27,7 @@ class FileLoader:
         self.stack: list[str] = []
         self.loaded: list[Any] = []
         self._cur_line = 1
+        self.texts: dict[str, str] = {}
 
     # ---- paths ---------------------------------------------------------------------
     def _current_dir(self) -> str:
@@ -58,9 +59,13 @@ class FileLoader:
             raise self._err(f"{what}: '{pattern}' matches {len(hits)} files; expected one")
         return hits[0]
 
-    def _err(self, msg: str, hint: str | None = None, line: int | None = None) -> SpecError:
-        file = self.stack[-1] if self.stack else None
-        return SpecError(msg, file=file, line=line or self._cur_line, hint=hint)
+    def _err(self, msg: str, hint: str | None = None, line: int | None = None,
+             file: str | None = None) -> SpecError:
+        file = file or (self.stack[-1] if self.stack else None)
+        line = line or self._cur_line
+        text = self.texts.get(os.path.abspath(file)) if file else None
+        path = path_at_line(text, line) if text else None
+        return SpecError(msg, file=file, line=line, path=path, hint=hint)
 
     # ---- loading -------------------------------------------------------------------
     def load_file(self, path: str, line: int | None = None) -> Any:
@@ -79,6 +84,7 @@ class FileLoader:
             raise self._err(f"file not found: {path}", line=line) from None
         except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
             raise self._err(f"cannot read {path}: {e}", line=line) from None
+        self.texts[apath] = text
         self.stack.append(apath)
         try:
             lmap = None
@@ -107,13 +113,13 @@ class FileLoader:
         if tag == "!include":
             hits = self.find_paths(value, file)
             if not hits:
-                raise SpecError(f"!include: file not found: {value}", file=file, line=line,
+                raise self._err(f"!include: file not found: {value}", file=file, line=line,
                                 hint="the path is relative to the including file")
             return self.load_file(hits[0], line)
         # !includedir
         hits = self.find_paths(value, file)
         if not hits or not os.path.isdir(hits[0]):
-            raise SpecError(f"!includedir: directory not found: {value}", file=file, line=line)
+            raise self._err(f"!includedir: directory not found: {value}", file=file, line=line)
         out = LocList(file=file, line=line)
         for p in sorted(globmod.glob(os.path.join(hits[0], "*.yaml"))):
             out.append(self.load_file(p, line))

@@ -8,11 +8,11 @@ from typing import Iterable
 def closest(word: str, options: Iterable[str]) -> str | None:
     """The option closest to `word` (difflib), or None when nothing is close."""
     opts = [str(o) for o in options]
-    m = difflib.get_close_matches(str(word), opts, n=1, cutoff=0.6)
-    if m:
-        return m[0]
     low = {o.lower(): o for o in opts}
-    return low.get(str(word).lower())
+    if str(word).lower() in low:
+        return low[str(word).lower()]
+    m = difflib.get_close_matches(str(word), opts, n=1, cutoff=0.6)
+    return m[0] if m else None
 
 
 def closest_hint(word: str, options: Iterable[str], what: str = "") -> str | None:

@@ -6,6 +6,8 @@ printed as text: `finalize` registers it in a table and prints a
 `!include_loaded 'N'` placeholder, which the YAML builder replaces by the
 located subtree. So included nodes keep their own file and line.
 
+Templates run in Jinja2's sandbox (no `__class__`-style attribute walks).
+
 Line mapping: the output is aligned with the template by a line diff; output
 lines the template produced verbatim get their template line, the others get
 the line of the template region they came from.
@@ -55,12 +57,19 @@ def _error_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
+def _path(text: str, line: int | None) -> str | None:
+    from loopnest.spec.yamlnodes import path_at_line
+
+    return path_at_line(text, line) if line else None
+
+
 def render(text: str, file: str, data: dict, helpers: dict[str, Callable],
            finalize: Callable[[Any], Any]) -> tuple[str, list[int]]:
     """Render `text` (from `file`) with StrictUndefined; return (output, line map)."""
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         loader=jinja2.FunctionLoader(lambda name: (text, file, lambda: True)),
         finalize=finalize,
@@ -71,15 +80,24 @@ def render(text: str, file: str, data: dict, helpers: dict[str, Callable],
     try:
         template = env.get_template(file)
         out = template.render(**data)
-    except SpecError:
+    except SpecError as e:
+        import os
+
+        if e.file and os.path.abspath(e.file) == os.path.abspath(file):
+            line = _error_line(e, file)
+            if line:
+                e.line, e.path = line, _path(text, line)
         raise
     except jinja2.TemplateSyntaxError as e:
         raise SpecError(f"Jinja2 syntax error: {e.message}", file=file, line=e.lineno,
+                        path=_path(text, e.lineno),
                         hint="check the {% %} / {{ }} delimiters on this line") from None
     except jinja2.UndefinedError as e:
-        raise SpecError(f"Jinja2: {e.message}", file=file, line=_error_line(e, file),
+        line = _error_line(e, file)
+        raise SpecError(f"Jinja2: {e.message}", file=file, line=line, path=_path(text, line),
                         hint="pass it with --var NAME=VALUE or use `|default(...)`") from None
     except Exception as e:  # any other failure inside the template
+        line = _error_line(e, file)
         raise SpecError(f"Jinja2 rendering failed: {type(e).__name__}: {e}", file=file,
-                        line=_error_line(e, file)) from None
+                        line=line, path=_path(text, line)) from None
     return out, line_map(text, out)

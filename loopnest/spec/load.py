@@ -115,7 +115,7 @@ def load_files(paths: list[str], variables: dict | None = None) -> LocDict:
         tree = loader.load_file(p)
         if isinstance(tree, LocList) or not isinstance(tree, dict):
             raise SpecError("the top level of a spec file must be a mapping of keys "
-                            "(architecture:, problem:, ...)", file=p, line=1,
+                            "(architecture:, problem:, ...)", file=p, line=1, path="<root>",
                             hint="this file is a list or a scalar")
         if merged.file is None:
             merged.file, merged.line = p, 1

@@ -100,5 +100,11 @@ def where(node: Any, key: Any = None) -> tuple[str | None, int | None, str | Non
     if key is not None:
         kl = getattr(node, "key_lines", None) or {}
         line = kl.get(key, line)
+        try:
+            child_file = getattr(node[key], "file", None)
+        except (KeyError, IndexError, TypeError):
+            child_file = None
+        if child_file and child_file != file:  # merged from another file
+            file = child_file
         path = child_path(path or "", key)
     return file, line, path

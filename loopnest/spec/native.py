@@ -506,12 +506,15 @@ def to_native(spec: LocDict, for_model: bool | None = None) -> LocDict:
     out = LocDict(file=getattr(spec, "file", None), line=getattr(spec, "line", None))
     out["dumped_by_timeloop_front_end"] = True
     out["architecture"] = arch
-    ac = LocDict()
-    ac["targets"] = LocList([] if for_model else directives)
+    src_c = next((v for _, v in constraint_sources(spec)), None)
+    ac = LocDict(file=getattr(src_c, "file", None), line=getattr(src_c, "line", None))
+    ac["targets"] = LocList([] if for_model else directives, file=ac.file, line=ac.line)
     out["architecture_constraints"] = ac
     out["problem"] = _normalize_problem(spec.get("problem"))
     out["compound_components"] = _components(spec)
-    out["mapping"] = LocList(directives if for_model else [])
+    src_map = spec.get("mapping")
+    out["mapping"] = LocList(directives if for_model else [], file=getattr(src_map, "file", None),
+                             line=getattr(src_map, "line", None))
     if sparse or spec.get("sparse_optimizations"):
         so = spec.get("sparse_optimizations") or LocDict()
         targets = LocList(list(so.get("targets") or []) + sparse)

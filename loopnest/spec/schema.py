@@ -96,7 +96,10 @@ def _error(err: Any, root: Any) -> SpecError:
     elif v == "type":
         want = err.validator_value
         want = " or ".join(want) if isinstance(want, list) else want
-        msg = f"expected {want}, got {type(err.instance).__name__} {err.instance!r}"[:160]
+        got = {"LocList": "list", "LocDict": "mapping", "QuotedStr": "string", "str": "string",
+               "dict": "mapping", "NoneType": "null"}.get(type(err.instance).__name__,
+                                                          type(err.instance).__name__)
+        msg = f"expected {want}, got {got} {_short(err.instance)}"
         hint = f"give a value of type {want}"
     elif v in ("exclusiveMinimum", "minimum"):
         op = ">" if v == "exclusiveMinimum" else ">="
@@ -111,6 +114,11 @@ def _error(err: Any, root: Any) -> SpecError:
     return SpecError(msg, file=file, line=line, path=path, hint=hint)
 
 
+def _short(v: Any) -> str:
+    text = repr(v if not isinstance(v, (dict, list)) else type(v).__mro__[1](v))
+    return text if len(text) < 60 else text[:57] + "..."
+
+
 def _best(errors: list) -> Any:
     from jsonschema.exceptions import best_match
 
@@ -121,7 +129,8 @@ def check(name: str, value: Any, definition: str | None = None) -> None:
     """Validate `value` against schema `name`; raise the best error, located."""
     errs = list(validator(name, definition).iter_errors(value))
     if errs:
-        err = _best(errs)
+        typos = [e for e in errs if e.validator == "additionalProperties"]
+        err = typos[0] if typos else _best(errs)
         # prefer the deepest error inside a oneOf so the message is specific
         while err.context:
             err = _best(list(err.context))

@@ -59,7 +59,8 @@ def check_problem(problem: Any) -> None:
     if isinstance(inst, dict):
         for d in dims:
             if d not in inst:
-                continue
+                raise _err(problem, "instance", f"no bound for dimension '{d}' in "
+                           "problem.instance", hint=f"add `{d}: <positive int>`")
             v = inst[d]
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise _err(inst, d, f"bound of dimension '{d}' must be a positive integer, "
@@ -123,6 +124,10 @@ def check_architecture(arch: Any) -> list[str]:
     def walk_tree(t: Any) -> None:
         if not isinstance(t, dict):
             return
+        m = _RANGE.match(str(t.get("name", "")))
+        if m and int(m.group(3)) < int(m.group(2)):
+            raise _err(t, "name", f"empty instance range in '{t.get('name')}'",
+                       hint="use name[lo..hi] with lo <= hi")
         for c in t.get("local") or []:
             if isinstance(c, dict) and "name" in c:
                 visit(c)

@@ -143,8 +143,8 @@ class Builder:
             if k in out:
                 raise SpecError(f"duplicate key '{k}'", file=self.file, line=kline,
                                 path=child_path(path, k),
-                                hint=f"first given on line {out.key_lines.get(k)}; "
-                                "remove one (or mix hyphen/underscore spellings only once)")
+                                hint=f"first given on line {out.key_lines.get(k)}; remove one "
+                                "(hyphenated and underscored spellings are the same key)")
             out.key_lines[k] = kline
             out[k] = self.build(vnode, child_path(path, k))
         for kind, src, kline in merges:
@@ -193,6 +193,42 @@ def strip_nomerge(node: Any) -> None:
             strip_nomerge(v)
 
 
+_KEY_LINE = re.compile(r"^(\s*)(-\s+)?([^\s#:'\"{}\[\]][^:#]*?|'[^']*'|\"[^\"]*\"):(\s|$)")
+
+
+def path_at_line(text: str, line: int) -> str | None:
+    """Best-effort YAML path of 1-based `line` from indentation (for syntax errors)."""
+    stack: list[tuple[int, str]] = []
+    counters: dict[tuple, int] = {}
+    for i, raw in enumerate(text.split("\n")[:max(line, 1)], start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        m = _KEY_LINE.match(raw)
+        indent = len(raw) - len(raw.lstrip())
+        is_item = raw.lstrip().startswith("- ") or raw.strip() == "-"
+        if not m and not is_item:
+            continue
+        if is_item:
+            while stack and (stack[-1][0] > indent or
+                             (stack[-1][0] == indent and stack[-1][1].startswith("["))):
+                stack.pop()
+            parent = tuple(s[1] for s in stack)
+            counters[parent] = counters.get(parent, -1) + 1
+            stack.append((indent, f"[{counters[parent]}]"))
+            indent += len(raw.lstrip()) - len(raw.lstrip()[1:].lstrip()) if raw.strip() != "-" \
+                else 2
+        else:
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+        if m:
+            key = m.group(3).strip().strip("'\"")
+            stack.append((indent, key))
+    parts = ""
+    for _, k in stack:
+        parts = parts + k if k.startswith("[") else (f"{parts}.{k}" if parts else k)
+    return parts or None
+
+
 def parse_yaml(text: str, file: str, line_map: list[int] | None = None,
                include: IncludeHook | None = None) -> Any:
     """Parse one YAML document into a located tree (errors located at file:line)."""
@@ -207,7 +243,7 @@ def parse_yaml(text: str, file: str, line_map: list[int] | None = None,
         ln = mark.line if mark else 0
         line = line_map[min(ln, len(line_map) - 1)] if line_map else ln + 1
         msg = f"invalid YAML: {e.problem or e.context}"
-        raise SpecError(msg, file=file, line=line,
+        raise SpecError(msg, file=file, line=line, path=path_at_line(text, ln + 1),
                         hint="check indentation, colons and quotes on this line") from None
     except YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", file=file, line=1) from None
