@@ -4,9 +4,9 @@ Semantics (FORMATS.md §6.1, Accelergy):
 * attributes of a top-level component = class defaults < inherited tree
   attributes < its own; class-default expressions are evaluated lazily over
   the merged attributes; a remaining `must_specify` is an error;
-* a subcomponent gets the parent's attributes (inherited where its class does
-  not declare them or declares them `must_specify`) plus its own attribute
-  expressions evaluated over the parent's;
+* a subcomponent gets the parent's design-wide attributes (technology, cycle
+  time, voltage; where its class does not declare them or declares them
+  `must_specify`) plus its own attribute expressions evaluated over the parent's;
 * energy of a compound action = sum over referenced sub-actions of
   (copies referenced) x energy_scale(s) x energy of the sub-action, recursively;
 * area = sum over subcomponents of (declared copies) x area_scale x area.
@@ -26,6 +26,11 @@ from loopnest.energy.plugin import EstimatorInputError, Registry
 from loopnest.errors import EstimationError
 
 MUST = "must_specify"
+# Attributes a subcomponent takes from its parent without being told (Accelergy
+# propagates the design-wide ones; sizes such as width/depth/n_banks must be passed
+# explicitly, e.g. `width: memory_width`).
+INHERITED = frozenset({"technology", "tech_node", "global_cycle_seconds", "cycle_seconds",
+                       "action_latency_cycles", "voltage", "latency", "version"})
 
 
 class _Lazy(MappingABC):
@@ -161,7 +166,9 @@ class Pricer:
                                  "plug-in that prices it")
         raw: dict = {}
         defaults = dict(cls.attributes) if cls else {}
-        for k, v in parent.attributes.items():  # inherit
+        for k, v in parent.attributes.items():  # inherit the design-wide attributes only
+            if k not in INHERITED:
+                continue
             if k not in defaults or (isinstance(defaults[k], str) and defaults[k].strip() == MUST):
                 raw[k] = v
         for k, v in defaults.items():

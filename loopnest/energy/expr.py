@@ -104,7 +104,7 @@ def _spec_evaluate(text: str, scope: Mapping[str, Any]) -> Any:
     except ImportError:  # pragma: no cover - the spec package is part of loopnest
         return _local_evaluate(text, scope)
     try:
-        return spec_eval(text, dict(scope))
+        return spec_eval(text, scope)
     except ExprError as e:
         raise ExpressionError(f"'{text}': {e.message}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as e:

@@ -68,7 +68,8 @@ _MAC_GATED = 0.103 / 2.2
 
 
 def _width(kind: str, a: Mapping[str, Any]) -> float:
-    return number(a, "width", "datawidth", "n_bits", "precision", "bits", positive=True)
+    return number(a, "width", "datawidth", "n_bits", "precision", "bits", "width_a",
+                  positive=True)
 
 
 class DigitalEstimator(Estimator):
@@ -139,6 +140,10 @@ class DigitalEstimator(Estimator):
             w = _width(kind, a)
             add, reg = self._raw("adder", w), self._raw("register", w)
             e, ar, lk = add[0] + reg[0], add[1] + reg[1], add[2] + reg[2]
+        elif kind == "register":  # a register cell array; Aladdin/Library default is 1 bit
+            w = number(a, "width", "datawidth", "n_bits", "precision", "bits", default=1,
+                       positive=True)
+            e, ar, lk = self._raw(kind, w)
         else:
             e, ar, lk = self._raw(kind, _width(kind, a))
         ef = scaling.energy_factor(tech, BASE_NM, self._vdd(a))

@@ -1,0 +1,114 @@
+"""Bad input is reported with component, file and line; nothing is priced at zero silently."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loopnest.energy.accelergy import build_documents
+from loopnest.energy.inputs import load_inputs
+from loopnest.errors import EstimationError
+
+
+def _run(tmp_path: Path, arch: str, extra: str = "") -> EstimationError:
+    f = tmp_path / "arch.yaml"
+    f.write_text(arch)
+    files = [str(f)]
+    if extra:
+        g = tmp_path / "classes.yaml"
+        g.write_text(extra)
+        files.append(str(g))
+    with pytest.raises(EstimationError) as ei:
+        build_documents(load_inputs(files))
+    return ei.value
+
+
+ARCH = """architecture:
+  version: 0.4
+  subtree:
+  - name: top
+    attributes: {{technology: {tech}}}
+    local:
+    - name: buf
+      class: {cls}
+      attributes: {attrs}
+"""
+
+
+def test_unknown_class(tmp_path: Path) -> None:
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="flux_capacitor", attrs="{width: 8}"))
+    assert "top.buf" in e.message and "unknown class 'flux_capacitor'" in e.message
+    assert e.file.endswith("arch.yaml") and e.line == 8
+
+
+def test_missing_attribute(tmp_path: Path) -> None:
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64}"))
+    assert "top.buf" in e.message and "depth" in e.message
+    assert e.file.endswith("arch.yaml") and e.line is not None
+
+
+def test_negative_attribute(tmp_path: Path) -> None:
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64, depth: -4}"))
+    assert "depth" in e.message and "top.buf" in e.message
+
+
+def test_technology_out_of_range(tmp_path: Path) -> None:
+    e = _run(tmp_path, ARCH.format(tech="3nm", cls="SRAM", attrs="{width: 64, depth: 512}"))
+    assert "technology 3 nm is outside" in e.message and e.line is not None
+
+
+def test_unknown_action_in_compound(tmp_path: Path) -> None:
+    classes = """compound_components:
+  version: 0.4
+  classes:
+  - name: wrap
+    attributes: {width: 8}
+    subcomponents:
+    - {name: a, class: intadder, attributes: {width: width}}
+    actions:
+    - name: read
+      subcomponents:
+      - name: a
+        actions: [{name: explode}]
+"""
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="wrap", attrs="{}"), classes)
+    assert "explode" in e.message and "top.buf" in e.message
+
+
+def test_must_specify(tmp_path: Path) -> None:
+    classes = """compound_components:
+  version: 0.4
+  classes:
+  - name: wrap
+    attributes: {width: must_specify}
+    subcomponents: []
+    actions: [{name: read}]
+"""
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="wrap", attrs="{}"), classes)
+    assert "'width' of class 'wrap' must be specified" in e.message
+
+
+def test_required_action_missing(tmp_path: Path) -> None:
+    arch = ARCH.format(tech="45nm", cls="wrap", attrs="{}") + "      required_actions: [leak]\n"
+    classes = """compound_components:
+  version: 0.4
+  classes:
+  - name: wrap
+    attributes: {}
+    subcomponents: []
+    actions: [{name: read}]
+"""
+    e = _run(tmp_path, arch, classes)
+    assert "no action 'leak'" in e.message
+
+
+def test_cli_writes_nothing_on_error(tmp_path: Path, capsys) -> None:
+    from loopnest.cli import main
+
+    f = tmp_path / "arch.yaml"
+    f.write_text(ARCH.format(tech="45nm", cls="flux_capacitor", attrs="{}"))
+    out = tmp_path / "out"
+    assert main(["energy", str(f), "-o", str(out)]) == 2
+    assert not out.exists() or not list(out.iterdir())
+    err = capsys.readouterr().err
+    assert "arch.yaml:8" in err and "flux_capacitor" in err
