@@ -184,3 +184,22 @@ def test_capacity_failure_names_level_and_sizes():
     r = evaluate(d.workload, d.architecture, d.mapping, d.tables)
     assert not r.valid
     assert "Buffer" in r.failure and "37" in r.failure and "16" in r.failure
+
+
+def test_stride_rules_differ_on_stationary_steps():
+    # RF holds a 3-wide input window (R3). MainMemory iterates K (irrelevant to Inputs,
+    # inner) then P (outer). Old rule: the K step records a zero stride, so the next
+    # P step (+1) counts as a stride change and refetches the window: 3 + 3*3 = 12.
+    # New rule: zero steps are transparent, the P step slides by one: 3 + 1*3 = 6.
+    shape = {"name": "K1D", "dimensions": ["K", "R", "P"],
+             "data_spaces": [{"name": "Weights", "projection": [[["K"]], [["R"]]]},
+                             {"name": "Inputs", "projection": [[["R"], ["P"]]]},
+                             {"name": "Outputs", "projection": [[["K"]], [["P"]]],
+                              "read_write": True}]}
+    d = design([storage("MainMemory", "DRAM", width=8), storage("RF", depth=64, width=8), mac()],
+               {"shape": shape, "instance": {"K": 2, "R": 3, "P": 4}},
+               [{"target": "RF", "type": "temporal", "factors": "K=1 R=3 P=1"},
+                {"target": "MainMemory", "type": "temporal", "factors": "K=2 R=1 P=4",
+                 "permutation": "KPR"}], unit_costs("MainMemory", "RF"))
+    assert ds(run(d), "RF", "Inputs").fills == 12
+    assert ds(run(d, new_stride_rule=True), "RF", "Inputs").fills == 6

@@ -207,7 +207,8 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
         return Result(valid=False, failure=f"mapping has {len(mapping.levels)} levels, "
                       f"architecture has {N} storage levels")
     _missing_costs(arch, tables)
-    nest = analyze(workload, arch, mapping, link_transfers=options.link_transfers)
+    nest = analyze(workload, arch, mapping, link_transfers=options.link_transfers,
+                   new_stride_rule=options.new_stride_rule)
     tr = traffic(workload, arch, mapping, nest, options)
     # ---- validity
     for s, lv in enumerate(arch.storage):

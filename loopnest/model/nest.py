@@ -91,8 +91,9 @@ class NestAnalysis:
     """Symbolic execution of the nest; see module docstring."""
 
     def __init__(self, workload: Workload, arch: Architecture, mapping: Mapping,
-                 link_transfers: bool = True) -> None:
+                 link_transfers: bool = True, new_stride_rule: bool = False) -> None:
         self.w = workload
+        self.new_stride_rule = new_stride_rule
         self.nds = len(workload.data_spaces)
         self.ndims = len(workload.dimensions)
         self.loops, self.boundaries = build_nest(workload, mapping)
@@ -222,7 +223,9 @@ class NestAnalysis:
             else:
                 t = P.translation(last, cur) if last else None
                 T = st.last_t[d]
-                if T is None:
+                if self.new_stride_rule and (t is None or not any(t)):
+                    delta.append(P.subtract(cur, last))  # stationary steps are transparent
+                elif T is None:
                     delta.append(P.subtract(cur, last))
                     st.last_t[d] = t
                 elif t == T:
@@ -443,6 +446,11 @@ class NestAnalysis:
 
 
 def analyze(workload: Workload, arch: Architecture, mapping: Mapping,
-            link_transfers: bool = True) -> NestResult:
-    """Run nest analysis for one mapping."""
-    return NestAnalysis(workload, arch, mapping, link_transfers).run()
+            link_transfers: bool = True, new_stride_rule: bool = False) -> NestResult:
+    """Run nest analysis for one mapping.
+
+    `new_stride_rule` selects Timeloop's post-2025 rule, where a step that does not
+    move a tile never resets the remembered stride; the default is the older rule
+    every reference output was produced with (FORMATS.md §7.4).
+    """
+    return NestAnalysis(workload, arch, mapping, link_transfers, new_stride_rule).run()
