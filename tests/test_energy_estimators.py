@@ -1,0 +1,106 @@
+"""Built-in estimators: hand-checked values, trends, and agreement with the shared tables."""
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+
+import pytest
+
+from loopnest.energy.estimators.adc import ADCEstimator
+from loopnest.energy.estimators.digital import DigitalEstimator
+from loopnest.energy.estimators.dram import DRAMEstimator
+from loopnest.energy.estimators.sram import SRAMModel
+from loopnest.energy.estimators.wire import WireEstimator
+from loopnest.energy.scaling import area_factor, energy_factor
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "energy"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared data not present")
+
+
+def test_dram_per_bit_times_width() -> None:
+    d = DRAMEstimator()
+    assert d.energy("DRAM", {"type": "LPDDR4", "width": 64}, "read", {}) == 512.0
+    assert d.energy("DRAM", {"type": "HBM2", "width": 1024}, "write", {}) == pytest.approx(3993.6)
+    for t in ("LPDDR4", "LPDDR", "DDR3", "DDR4", "GDDR5", "GDDR6", "HBM2", "HBM3"):
+        assert d.per_bit({"type": t}) > 0
+
+
+def test_digital_base_and_scaling() -> None:
+    e = DigitalEstimator()
+    a = {"technology": "40nm", "width": 32}
+    assert e.energy("intadder", a, "add", {}) == pytest.approx(0.21)
+    assert e.energy("intmultiplier", {**a, "width": 16}, "multiply", {}) == pytest.approx(3.17)
+    mac = {"technology": "40nm", "multiplier_width": 8, "adder_width": 16}
+    assert e.energy("intmac", mac, "compute", {}) == pytest.approx(0.8975)
+    # Stillmaker & Baas factors at the nodes of the reference tables
+    assert energy_factor(65, 40) == pytest.approx(1.4277, rel=1e-4)
+    assert area_factor(22, 40) == pytest.approx(0.3664, rel=1e-3)
+
+
+def test_wire_formula() -> None:
+    w = WireEstimator()
+    a = {"width": 8, "length": "1mm", "capacitance_per_m": 2e-10, "voltage": 0.7}
+    assert w.energy("wire", a, "transfer", {}) == pytest.approx(0.784)
+
+
+def test_sram_trends_and_conventions() -> None:
+    m = SRAMModel()
+    small, big = m.evaluate(64, 1024, 45), m.evaluate(64, 8192, 45)
+    assert big["read"] > small["read"] and big["area"] > small["area"]
+    assert m.evaluate(64, 1024, 22)["read"] < small["read"] < m.evaluate(64, 1024, 65)["read"]
+    # width < 32: the wrapper's 0.7 w/32 + 0.3 energy and w/32 area rules
+    w16, w32 = m.evaluate(16, 1024, 45), m.evaluate(32, 1024, 45)
+    assert w16["read"] == pytest.approx(w32["read"] * 0.65)
+    assert w16["area"] == pytest.approx(w32["area"] * 0.5)
+    # beyond the fitted nodes it still answers (Stillmaker scaling)
+    assert 0 < m.evaluate(64, 1024, 16)["read"] < m.evaluate(64, 1024, 22)["read"]
+
+
+def _rows(name: str) -> list[dict]:
+    with open(DATA / name) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.shared
+@needs_data
+def test_adc_matches_survey_points_within_1pct() -> None:
+    x = ADCEstimator()
+    errs = []
+    for r in _rows("adc_points.csv"):
+        if r["status"] != "ok":
+            continue
+        a = {"resolution": r["n_bits"], "technology": r["technology_nm"],
+             "throughput": float(r["throughput_sps"]), "n_adcs": r["n_adcs"]}
+        errs.append(abs(x.energy("adc", a, "convert", {}) / float(r["convert_energy_pJ"]) - 1))
+        errs.append(abs(x.area("adc", a) / float(r["area_um2"]) - 1))
+    assert max(errs) < 0.01
+
+
+@pytest.mark.shared
+@needs_data
+def test_digital_matches_library_tables_within_5pct() -> None:
+    e = DigitalEstimator()
+    errs = []
+    for r in _rows("digital.csv"):
+        if r["model_class"].startswith("Aladdin") and r["component"] != "intmac":
+            a = {"technology": r["technology_nm"], "width": r["width"]}
+            errs.append(abs(e.energy(r["component"], a, r["action"], {}) /
+                            float(r["energy_pJ"]) - 1))
+    assert len(errs) > 50 and max(errs) < 0.05
+
+
+@pytest.mark.shared
+@needs_data
+def test_sram_median_error() -> None:
+    m = SRAMModel()
+    errs = {"read": [], "write": [], "area": []}
+    for r in _rows("sram_train.csv") + _rows("sram_banks.csv"):
+        p = m.evaluate(float(r["width"]), float(r["depth"]), float(r["technology_nm"]),
+                       float(r["n_banks"]))
+        for k, col in (("read", "read_energy_pJ"), ("write", "write_energy_pJ"),
+                       ("area", "area_um2")):
+            errs[k].append(abs(p[k] / float(r[col]) - 1))
+    for k, v in errs.items():
+        assert statistics.median(v) < 0.10, k
+        assert max(v) < 0.40, k
