@@ -313,7 +313,9 @@ class TilingModel:
               hint: Tiling | None = None) -> tuple[Tiling | None, list[frozenset[str]] | None, str]:
         """Solve once; (tiling, keep per level, status name)."""
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+        # Deterministic time keeps single-worker runs reproducible; wall time is a cap.
+        solver.parameters.max_deterministic_time = max(0.05, time_limit)
+        solver.parameters.max_time_in_seconds = max(0.2, 4 * time_limit)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = max(1, workers)
         if hint is not None:
