@@ -6,7 +6,7 @@ Writes loopnest/energy/estimators/_fitted.py (small tables of fitted
 coefficients; the reference CSVs themselves are never shipped). Fits:
 * SRAM read/write energy and area: one cubic-in-log trend model over all
   nodes (features in sram.features), L1 + 0.1 n L-infinity objective (linear
-  program), so the worst error is bounded instead of chasing CACTI's
+  program; small single-bank arrays weighted x5 for read and area), so the worst error is bounded instead of chasing CACTI's
   organisation jumps; leakage: least squares per node.
 * ADC: the survey-fit model's structure (energy = max of a resolution-capped
   and a frequency-limited Schreier-FOM branch, times a technology/ENOB
@@ -38,7 +38,9 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def _lp_fit(F: np.ndarray, v: np.ndarray, lam: float) -> np.ndarray:
+def _lp_fit(F: np.ndarray, v: np.ndarray, lam: float, weights: np.ndarray | None = None
+            ) -> np.ndarray:
+    """min sum w_i |r_i| + lam max |r_i| (a linear program), r = v - F c."""
     from scipy.optimize import linprog
 
     n, p = F.shape
@@ -46,7 +48,8 @@ def _lp_fit(F: np.ndarray, v: np.ndarray, lam: float) -> np.ndarray:
     a1 = np.hstack([F, -eye, np.zeros((n, 1))])
     a2 = np.hstack([-F, -eye, np.zeros((n, 1))])
     a3 = np.hstack([np.zeros((n, p)), eye, -np.ones((n, 1))])
-    c = np.concatenate([np.zeros(p), np.ones(n), [lam]])
+    w = np.ones(n) if weights is None else weights
+    c = np.concatenate([np.zeros(p), w, [lam]])
     res = linprog(c, A_ub=np.vstack([a1, a2, a3]), b_ub=np.concatenate([v, -v, np.zeros(n)]),
                   bounds=[(None, None)] * p + [(0, None)] * (n + 1), method="highs")
     assert res.success, res.message
@@ -69,11 +72,16 @@ def sram_rows(shared: Path) -> list[dict]:
 def fit_sram(rows: list[dict]) -> dict:
     F = np.array([sram.features(float(r["width"]), float(r["depth"]), float(r["technology_nm"]),
                                 float(r["n_banks"])) for r in rows])
+    # Small single-bank arrays (width <= 64, depth <= 256) are what register files
+    # and small buffers are priced from (through the padding rules): weight them x5.
+    small = np.array([5.0 if float(r["width"]) <= 64 and float(r["depth"]) <= 256
+                      and float(r["n_banks"]) == 1 else 1.0 for r in rows])
     out = {}
-    for key, col in (("SRAM_READ", "read_energy_pJ"), ("SRAM_WRITE", "write_energy_pJ"),
-                     ("SRAM_AREA", "area_um2")):
+    for key, col, wts in (("SRAM_READ", "read_energy_pJ", small),
+                          ("SRAM_WRITE", "write_energy_pJ", None),
+                          ("SRAM_AREA", "area_um2", small)):
         v = np.log([float(r[col]) for r in rows])
-        out[key] = _lp_fit(F, v, 0.1 * len(rows)).tolist()
+        out[key] = _lp_fit(F, v, 0.1 * len(rows), wts).tolist()
     leak = {}
     for node in sram.FIT_NODES:
         sub = [r for r in rows if float(r["technology_nm"]) == node]
