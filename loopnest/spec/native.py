@@ -218,6 +218,13 @@ def _parallel_branches(nodes: Any, prob: ProblemInfo) -> None:
                 continue
             kept_by: dict[str, str] = {}
             branches = [b for b, _ in _leaves(n.get("nodes"))]
+            # a !Nothing branch may "keep" data spaces that simply pass through
+            nothings = [b for b in n.get("nodes") or [] if getattr(b, "tag", None) == "!Nothing"
+                        and isinstance(b, dict)]
+            for b in nothings:
+                ds = _node_constraints(b).get("dataspace") or {}
+                for d in ds.get("keep") or []:
+                    kept_by[str(d)] = "!Nothing"
             for b in branches:
                 ds = _node_constraints(b).get("dataspace")
                 keep = list((ds or {}).get("keep") or [])
