@@ -36,6 +36,9 @@ def metric_value(result: Result, metric: str) -> float:
     if metric == "edp":
         return result.energy * result.cycles
     if metric == "last_level_accesses":
+        lla = getattr(result, "last_level_accesses", None)
+        if lla is not None:
+            return float(lla)
         if not result.storage:
             return 0.0
         top = result.storage[-1]

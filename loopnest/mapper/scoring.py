@@ -14,13 +14,35 @@ from loopnest.model.result import Result
 BatchFn = Callable[[Sequence[Mapping]], list[Result]]
 
 
+def full_result(workload: Workload, arch: Architecture, tables: CostTables,
+                mapping: Mapping) -> Result:
+    """The exact model's full Result (for the reports) of one mapping."""
+    evaluate = importlib.import_module("loopnest.model.evaluate").evaluate
+    return evaluate(workload, arch, mapping, tables)
+
+
 def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -> BatchFn:
     """`evaluate_many` when the batched model exists, else a loop over `evaluate`."""
     try:
         batch = importlib.import_module("loopnest.model.batch").evaluate_many
-        return lambda maps: list(batch(workload, arch, list(maps), tables))
     except (ImportError, AttributeError):
-        pass
+        batch = None
+    if batch is not None:
+        def batched(maps: Sequence[Mapping]) -> list[Result]:
+            br = batch(workload, arch, list(maps), tables)
+            out = []
+            for i in range(len(br)):
+                if not br.valid[i]:
+                    cached = getattr(br, "_cache", {}).get(i)
+                    out.append(cached or Result(valid=False, failure="invalid (batched model)"))
+                    continue
+                r = Result(valid=True, energy=float(br.energy[i]), cycles=int(br.cycles[i]))
+                lla = br.reads[i, -1].sum() + br.fills[i, -1].sum() + br.updates[i, -1].sum()
+                r.last_level_accesses = float(lla)  # type: ignore[attr-defined]
+                out.append(r)
+            return out
+
+        return batched
     evaluate = importlib.import_module("loopnest.model.evaluate").evaluate
 
     def one_by_one(maps: Sequence[Mapping]) -> list[Result]:

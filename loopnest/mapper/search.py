@@ -25,7 +25,7 @@ from loopnest.mapper.cpsat import TilingModel, random_weights
 from loopnest.mapper.explain import explain_infeasible
 from loopnest.mapper.mapspace import T, Candidate, MapSpace, Tiling, prime_factors
 from loopnest.mapper.objective import cost, strictly_less
-from loopnest.mapper.scoring import BatchFn, Scorer
+from loopnest.mapper.scoring import BatchFn, Scorer, full_result
 from loopnest.model.result import Result
 
 
@@ -271,6 +271,9 @@ class Search:
         if status == "FEASIBLE" and gap is not None and gap <= 1e-12:
             status = "OPTIMAL"
         mapping = sp.to_mapping(self.best) if self.best is not None else None
+        if mapping is not None and not self.best_res.storage:
+            # Batched scores carry totals only: the reports need the full exact Result.
+            self.best_res = full_result(sp.workload, sp.arch, self.tables, mapping)
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
                              time.monotonic() - self.t0, tilings, exhaustive, self.history)
