@@ -1,0 +1,404 @@
+"""Batched evaluation: many mappings of one workload/architecture at once (numpy).
+
+`evaluate_many` agrees exactly with `evaluate` on every mapping. Entries whose
+workload and mapping fall in the closed-form coverage are computed vectorised
+over the batch; every other entry is evaluated by the exact model and flagged
+in `BatchResult.exact_fallback`. See docs/model.md for the derivation.
+
+Closed-form coverage (all must hold, otherwise the entry falls back):
+* every data space is *plain*: each rank is one dimension with coefficient 1,
+  no dimension repeated (matmul, fc, conv Weights/Outputs; not conv Inputs);
+* the innermost storage level has no spatial fan-out (compute-level operand
+  multicast compares points, not deltas, and can fire link transfers);
+* no `no_temporal_reuse`, `no_spatial_reuse`, `no_link_transfer`,
+  `rmw_first_update`, `no_coalesce` directive, no residual (imperfect) loop,
+  spatial loops tagged X or Y, as many mapping levels as storage levels;
+* every count stays below 2**52 (float64 mirrors of the exact model's ints).
+
+Why plain data spaces are closed-form (FORMATS.md §7): the working set of a
+plain data space at a storage boundary is a box whose offsets along every rank
+are multiples of its extent, so each delta is either empty or the whole tile,
+and all spatial contexts see the same history. Under the reference stride
+rule a zero-translation step never refetches a plain tile (after the first
+call the translation state is null before every moving step and becomes zero
+after every stationary one), so the weighted delta total at the level above is
+`|tile| * prod(temporal ends above, from the innermost loop over a relevant
+dimension outward)`. A fan-out groups elements that differ only in irrelevant
+dimensions (multicast factor = product of those ends) and link transfers
+cannot fire (a moving tile never lands on a neighbour's previous tile).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from loopnest.energy.tables import CostTables
+from loopnest.ir.architecture import Architecture
+from loopnest.ir.mapping import Mapping
+from loopnest.ir.workload import Workload
+from loopnest.model.evaluate import ModelOptions, evaluate
+from loopnest.model.result import Result
+
+READ_ACTIONS = ("random_read", "read")
+FILL_ACTIONS = ("random_fill", "random_write", "fill", "write")
+UPDATE_ACTIONS = ("random_update", "random_write", "update", "write")
+COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
+_LIMIT = float(2 ** 52)
+
+
+@dataclass
+class BatchResult:
+    """Per-entry figures of a batch; counts are per instance, [batch, levels, data spaces]."""
+
+    valid: np.ndarray
+    energy: np.ndarray  # pJ (nan where invalid)
+    cycles: np.ndarray  # int64 (0 where invalid)
+    edp: np.ndarray  # J*cycle (nan where invalid)
+    reads: np.ndarray
+    fills: np.ndarray
+    updates: np.ndarray
+    exact_fallback: np.ndarray  # bool: entry evaluated by the exact model
+    _workload: Workload = field(repr=False, default=None)
+    _arch: Architecture = field(repr=False, default=None)
+    _mappings: list = field(repr=False, default_factory=list)
+    _tables: CostTables = field(repr=False, default=None)
+    _options: ModelOptions | None = field(repr=False, default=None)
+    _cache: dict = field(repr=False, default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def result(self, i: int) -> Result:
+        """Full `Result` of entry i (exact evaluator, computed lazily and cached)."""
+        r = self._cache.get(i)
+        if r is None:
+            r = evaluate(self._workload, self._arch, self._mappings[i], self._tables,
+                         self._options)
+            self._cache[i] = r
+        return r
+
+
+def plain_data_spaces(workload: Workload) -> list[bool]:
+    """Per data space: every rank a single dimension with coefficient 1, no repeats."""
+    out = []
+    for ds in workload.data_spaces:
+        dims = []
+        ok = True
+        for rank in ds.projection:
+            if len(rank) != 1 or rank[0][1] != 1:
+                ok = False
+                break
+            dims.append(rank[0][0])
+        out.append(ok and len(set(dims)) == len(dims))
+    return out
+
+
+def _entry_covered(mp: Mapping, N: int) -> bool:
+    if len(mp.levels) != N:
+        return False
+    for s, lm in enumerate(mp.levels):
+        if (lm.no_temporal_reuse or lm.no_spatial_reuse or lm.no_link_transfer
+                or lm.rmw_first_update or lm.no_coalesce):
+            return False
+        for lp in lm.spatial:
+            if lp.spatial not in ("X", "Y") or lp.residual is not None:
+                return False
+            if s == 0 and lp.end > 1:
+                return False
+        for lp in lm.temporal:
+            if lp.residual is not None:
+                return False
+    return True
+
+
+def _energy(tables: CostTables, name: str, actions: tuple[str, ...]) -> float:
+    e = tables.energy(name, actions)
+    return 0.0 if e is None else e
+
+
+def evaluate_many(workload: Workload, architecture: Architecture, mappings: list[Mapping],
+                  tables: CostTables, options: ModelOptions | None = None) -> BatchResult:
+    """Evaluate a batch of mappings; see the module docstring for the fast path's coverage."""
+    options = options or ModelOptions()
+    arch = architecture
+    mappings = list(mappings)
+    B = len(mappings)
+    N = len(arch.storage)
+    nds = len(workload.data_spaces)
+    valid = np.zeros(B, dtype=bool)
+    energy = np.full(B, np.nan)
+    cycles = np.zeros(B, dtype=np.int64)
+    reads = np.zeros((B, N, nds), dtype=np.int64)
+    fills = np.zeros((B, N, nds), dtype=np.int64)
+    updates = np.zeros((B, N, nds), dtype=np.int64)
+    fallback = np.ones(B, dtype=bool)
+    res = BatchResult(valid, energy, cycles, np.full(B, np.nan), reads, fills, updates, fallback,
+                      workload, arch, mappings, tables, options)
+    if B == 0:
+        return res
+    plain = all(plain_data_spaces(workload))
+    dims = workload.dimensions
+    dim_index = {d: i for i, d in enumerate(dims)}
+    if plain:
+        fast = [i for i, mp in enumerate(mappings) if _entry_covered(mp, N)]
+    else:
+        fast = []
+    if fast:
+        ok = _closed_form(workload, arch, [mappings[i] for i in fast], tables, options, dim_index)
+        if ok is not None:
+            idx = np.asarray(fast, dtype=np.int64)
+            v, e, c, r, f, u, good = ok
+            sel = idx[good]
+            valid[sel] = v[good]
+            energy[sel] = e[good]
+            cycles[sel] = c[good]
+            reads[sel] = r[good]
+            fills[sel] = f[good]
+            updates[sel] = u[good]
+            fallback[sel] = False
+    for i in np.nonzero(fallback)[0]:
+        r_ = res.result(int(i))
+        valid[i] = r_.valid
+        if not r_.valid:
+            continue
+        energy[i] = r_.energy
+        cycles[i] = r_.cycles
+        names = workload.ds_names
+        for s, st in enumerate(r_.storage):
+            for dss in st.dataspaces:
+                d = names.index(dss.name)
+                reads[i, s, d] = dss.reads
+                fills[i, s, d] = dss.fills
+                updates[i, s, d] = dss.updates
+    res.edp[valid] = energy[valid] * 1e-12 * cycles[valid]
+    energy[~valid] = np.nan
+    cycles[~valid] = 0
+    for a in (reads, fills, updates):
+        a[~valid] = 0
+    return res
+
+
+def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], tables: CostTables,
+                 options: ModelOptions, dim_index: dict[str, int]):
+    """Vectorised closed form for covered entries. Returns arrays plus a `good` mask
+    (False where a count left the exactly representable range: those fall back)."""
+    B = len(maps)
+    N = len(arch.storage)
+    nds = len(workload.data_spaces)
+    D = len(workload.dimensions)
+    dsl = workload.data_spaces
+    # relevance [nds, D+1] (index D = padding, never relevant)
+    rel = np.zeros((nds, D + 1), dtype=bool)
+    for k, ds in enumerate(dsl):
+        for rank in ds.projection:
+            rel[k, dim_index[rank[0][0]]] = True
+    # ---- loops into padded slot arrays
+    S = [max(len(mp.levels[s].spatial) for mp in maps) for s in range(N)]
+    T = [max(len(mp.levels[s].temporal) for mp in maps) for s in range(N)]
+    sp_dim = [np.full((B, max(S[s], 1)), D, dtype=np.int64) for s in range(N)]
+    sp_end = [np.ones((B, max(S[s], 1)), dtype=np.int64) for s in range(N)]
+    sp_x = [np.zeros((B, max(S[s], 1)), dtype=bool) for s in range(N)]
+    Ttot = sum(T)
+    t_dim = np.full((B, max(Ttot, 1)), D, dtype=np.int64)
+    t_end = np.ones((B, max(Ttot, 1)), dtype=np.int64)
+    t_start = [sum(T[:s]) for s in range(N + 1)]
+    keep = np.zeros((B, N, nds), dtype=bool)
+    ds_names = workload.ds_names
+    for b, mp in enumerate(maps):
+        for s, lm in enumerate(mp.levels):
+            sd, se, sx = sp_dim[s][b], sp_end[s][b], sp_x[s][b]
+            for k, lp in enumerate(lm.spatial):
+                sd[k] = dim_index[lp.dim]
+                se[k] = lp.end
+                sx[k] = lp.spatial == "X"
+            o = t_start[s]
+            for k, lp in enumerate(lm.temporal):
+                t_dim[b, o + k] = dim_index[lp.dim]
+                t_end[b, o + k] = lp.end
+            kp = lm.keep
+            for d in range(nds):
+                if ds_names[d] in kp:
+                    keep[b, s, d] = True
+    # ---- per level spatial products
+    Fsp = np.ones((B, N), dtype=np.int64)
+    Xsp = np.ones((B, N), dtype=np.int64)
+    Ysp = np.ones((B, N), dtype=np.int64)
+    m_irr = np.ones((B, N, nds), dtype=np.int64)  # multicast factor per ds
+    g_rel = np.ones((B, N, nds), dtype=np.int64)  # product of relevant spatial ends
+    ext = np.ones((B, D + 1), dtype=np.int64)
+    size = np.zeros((B, N, nds), dtype=np.int64)
+    for s in range(N):
+        se, sd, sx = sp_end[s], sp_dim[s], sp_x[s]
+        Fsp[:, s] = se.prod(axis=1)
+        Xsp[:, s] = np.where(sx, se, 1).prod(axis=1)
+        Ysp[:, s] = np.where(sx, 1, se).prod(axis=1)
+        for d in range(nds):
+            r = rel[d][sd]
+            m_irr[:, s, d] = np.where(r, 1, se).prod(axis=1)
+            g_rel[:, s, d] = np.where(r, se, 1).prod(axis=1)
+        # extents after this level's loops
+        for k in range(sd.shape[1]):
+            np.multiply.at(ext, (np.arange(B), sd[:, k]), se[:, k])
+        for k in range(t_start[s], t_start[s + 1]):
+            np.multiply.at(ext, (np.arange(B), t_dim[:, k]), t_end[:, k])
+        for d in range(nds):
+            size[:, s, d] = np.where(rel[d][None, :D], ext[:, :D], 1).prod(axis=1)
+    if Fsp[:, 0].max() > 1:  # excluded by _entry_covered; defensive
+        return None
+    # ---- weighted delta totals W[s] (fills requested by level s from above)
+    W = np.zeros((B, N, nds), dtype=np.int64)
+    nontriv = t_end > 1
+    for s in range(N - 1):
+        a = t_start[s + 1]
+        ends = t_end[:, a:]
+        for d in range(nds):
+            r = rel[d][t_dim[:, a:]] & nontriv[:, a:]
+            cum = np.logical_or.accumulate(r, axis=1) if r.shape[1] else r
+            W[:, s, d] = size[:, s, d] * np.where(cum, ends, 1).prod(axis=1)
+    CA0 = t_end.prod(axis=1)  # compute accesses (= compute cycles)
+    comp_repl = Fsp.prod(axis=1)
+    repl = np.ones((B, N), dtype=np.int64)
+    x_exp = np.ones((B, N), dtype=np.int64)
+    y_exp = np.ones((B, N), dtype=np.int64)
+    for s in range(N - 2, -1, -1):
+        repl[:, s] = repl[:, s + 1] * Fsp[:, s + 1]
+        x_exp[:, s] = x_exp[:, s + 1] * Xsp[:, s + 1]
+        y_exp[:, s] = y_exp[:, s + 1] * Ysp[:, s + 1]
+    # exactly-representable guard
+    big = (W.max(axis=(1, 2)) * Fsp.max(axis=1) >= _LIMIT) | (CA0 * comp_repl >= _LIMIT)
+    good = ~big
+    # ---- histograms (one key per level): value v, multicast mm, fanout fan
+    caseB = Fsp > 1  # level has a fan-out below it -> master spatial loop
+    v = np.zeros((B, N, nds))
+    mm = np.ones((B, N, nds))
+    fan = np.where(caseB, Fsp, 1).astype(np.float64)
+    v[:, 0, :] = CA0[:, None]
+    for s in range(1, N):
+        v[:, s, :] = np.where(caseB[:, s, None], g_rel[:, s, :] * W[:, s - 1, :], W[:, s - 1, :])
+        mm[:, s, :] = np.where(caseB[:, s, None], m_irr[:, s, :], 1)
+    # partition sizes
+    part = np.zeros((B, N, nds), dtype=np.int64)
+    part[:, N - 1] = size[:, N - 1]
+    for s in range(N - 2, -1, -1):
+        denom = np.where(caseB[:, s + 1, None], size[:, s] * g_rel[:, s + 1], size[:, s])
+        part[:, s] = part[:, s + 1] * size[:, s] // denom
+    # parent access share (before masking)
+    pas = np.zeros((B, N, nds))
+    for s in range(N - 1):
+        pas[:, s] = (v[:, s + 1] * mm[:, s + 1]) / fan[:, s + 1, None]
+    ca = v.copy()
+    sz = size.copy()
+    # ---- bypass masking (inner -> outer), per entry via masks
+    for s in range(N):
+        bp = ~keep[:, s, :]
+        if s + 1 < N:
+            o = s + 1
+            tot = v[:, o] * mm[:, o]
+            f = np.divide(ca[:, s] * fan[:, o, None], tot, out=np.ones_like(tot), where=tot != 0)
+            scaled = np.where(tot != 0, v[:, o] * f, v[:, o])
+            v[:, o] = np.where(bp, scaled, v[:, o])
+            ca[:, o] = np.where(bp, v[:, o], ca[:, o])
+        sz[:, s] = np.where(bp, 0, sz[:, s])
+        part[:, s] = np.where(bp, 0, part[:, s])
+        ca[:, s] = np.where(bp, 0.0, ca[:, s])
+        pas[:, s] = np.where(bp, 0.0, pas[:, s])
+    # outermost kept level: PAS 0 (levels above it are already zeroed: not kept)
+    kept_above = np.zeros((B, nds), dtype=bool)
+    outermost = np.zeros((B, N, nds), dtype=bool)
+    for s in range(N - 1, -1, -1):
+        first = keep[:, s] & ~kept_above
+        outermost[:, s] = first
+        pas[:, s] = np.where(first, 0.0, pas[:, s])
+        kept_above |= keep[:, s]
+    # ---- reads / fills / updates
+    R = np.zeros((B, N, nds), dtype=np.int64)
+    F = np.zeros((B, N, nds), dtype=np.int64)
+    U = np.zeros((B, N, nds), dtype=np.int64)
+    for d, ds in enumerate(dsl):
+        c = ca[:, :, d]
+        p = pas[:, :, d]
+        k = keep[:, :, d]
+        if ds.read_write:
+            if options.first_read_elision:
+                r = c - part[:, :, d]
+                f = np.where(outermost[:, :, d], p, p - part[:, :, d])
+            else:
+                r = c
+                f = p
+            R[:, :, d] = np.where(k, np.rint(r), 0)
+            F[:, :, d] = np.where(k, np.maximum(0, np.rint(f)), 0)
+            U[:, :, d] = np.where(k, np.rint(c), 0)
+        else:
+            R[:, :, d] = np.where(k, np.rint(c), 0)
+            F[:, :, d] = np.where(k, np.rint(p), 0)
+    # ---- validity
+    valid = np.ones(B, dtype=bool)
+    for s, lv in enumerate(arch.storage):
+        used = np.where(keep[:, s], sz[:, s], 0).sum(axis=1)
+        eff = lv.effective_size
+        if eff is not None:
+            if not lv.allow_overbooking:
+                valid &= used <= eff
+            valid &= ~(used < eff * lv.min_utilization)
+        valid &= (x_exp[:, s] <= lv.meshX) & (y_exp[:, s] <= lv.meshY)
+        fx, fy = arch.fanout(s)
+        valid &= (Xsp[:, s] <= fx) & (Ysp[:, s] <= fy)
+    cp = arch.compute
+    valid &= (Xsp.prod(axis=1) <= cp.meshX) & (Ysp.prod(axis=1) <= cp.meshY)
+    # ---- energy and cycles
+    cc = CA0.astype(np.float64)
+    e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
+    if e_compute is None:
+        e_compute = (cp.word_bits / 16.0) ** 2
+    total = (CA0 * comp_repl) * e_compute
+    level_energy = []
+    level_cycles = []
+    for s, lv in enumerate(arch.storage):
+        e_r = _energy(tables, lv.name, READ_ACTIONS)
+        e_f = _energy(tables, lv.name, FILL_ACTIONS)
+        e_u = _energy(tables, lv.name, UPDATE_ACTIONS)
+        xy = (x_exp[:, s] * y_exp[:, s]).astype(np.float64)
+        uc = np.minimum(xy, max(1, lv.instances // lv.cluster_size))
+        rp = repl[:, s].astype(np.float64)
+        rho = np.where(rp != 0, xy / np.where(rp != 0, rp, 1), 1.0)
+        scale_map = dict(lv.per_dataspace_bandwidth_consumption_scale)
+        bs = lv.block_size
+        e_lvl = np.zeros(B)
+        sum_r = np.zeros(B)
+        sum_w = np.zeros(B)
+        for d, ds in enumerate(dsl):
+            k = keep[:, s, d]
+            r, f, u = R[:, s, d], F[:, s, d], U[:, s, d]
+            ce = np.ceil(r / bs) * e_r + np.ceil(f / bs) * e_f + np.ceil(u / bs) * e_u
+            per_inst = np.where(uc != 0, ce / (xy / np.where(uc != 0, uc, 1)), 0.0)
+            e_lvl = e_lvl + np.where(k, per_inst * rp, 0.0)
+            sc = scale_map.get(ds.name, 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rd = np.where(cc != 0, np.ceil(r / rho) / cc * sc, 0.0)
+                wr = np.where(cc != 0, np.ceil((f + u) / rho) / cc * sc, 0.0)
+            sum_r = sum_r + np.where(k, rd, 0.0)
+            sum_w = sum_w + np.where(k, wr, 0.0)
+        slow = np.ones(B)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if lv.read_bandwidth is not None:
+                slow = np.where(sum_r > lv.read_bandwidth,
+                                np.minimum(slow, lv.read_bandwidth / sum_r), slow)
+            if lv.write_bandwidth is not None:
+                slow = np.where(sum_w > lv.write_bandwidth,
+                                np.minimum(slow, lv.write_bandwidth / sum_w), slow)
+            if lv.shared_bandwidth is not None:
+                slow = np.where(sum_r + sum_w > lv.shared_bandwidth,
+                                np.minimum(slow, lv.shared_bandwidth / (sum_r + sum_w)), slow)
+            cyc = np.where(slow > 0, np.ceil(cc / np.where(slow > 0, slow, 1.0)), cc)
+        level_energy.append(e_lvl)
+        level_cycles.append(cyc)
+    cyc_all = np.max(np.stack([cc] + level_cycles), axis=0)
+    cyc_all = cyc_all + sum(lv.network_fill_latency + lv.network_drain_latency
+                            for lv in arch.storage)
+    for s, lv in enumerate(arch.storage):
+        e_leak = _energy(tables, lv.name, ("leak",))
+        leak = e_leak * cyc_all * np.maximum(1, repl[:, s])
+        total = total + (level_energy[s] + leak)
+    return valid, total, cyc_all.astype(np.int64), R, F, U, good
