@@ -48,7 +48,7 @@ CLASS_KIND = {
     "shiftadd": "shift_add",
 }
 _ACTIONS = {
-    "adder": ("add", "read", "compute", "idle"),
+    "adder": ("add", "count", "read", "compute", "idle"),  # count: an incrementing adder
     "multiplier": ("multiply", "mult", "read", "compute", "idle"),
     "mac": ("mac", "compute", "mac_random", "mac_reused", "mac_gated", "read", "idle",
             "multiply", "mult_random"),
