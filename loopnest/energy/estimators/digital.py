@@ -53,7 +53,7 @@ _ACTIONS = {
     "mac": ("mac", "compute", "mac_random", "mac_reused", "mac_gated", "read", "idle",
             "multiply", "mult_random"),
     "register": ("read", "write", "access", "update", "idle"),
-    "comparator": ("compare", "read", "idle"),
+    "comparator": ("compare", "read", "idle", "transfer_random", "transfer_repeated"),
     "counter": ("count", "add", "read", "idle"),
     "fpadder": ("add", "read", "compute", "idle"),
     "fpmultiplier": ("multiply", "read", "compute", "idle"),
