@@ -9,6 +9,7 @@ and link transfers, exactly as Timeloop's NestAnalysis does (FORMATS.md §7).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from loopnest.ir.architecture import Architecture
@@ -150,6 +151,7 @@ class NestAnalysis:
         # per loop, per data space, per rank: extent of the working set
         self.extent = [[tuple(sum(c * mh[d] for d, c in rank) + 1 for rank in ranks)
                         for ranks in self.proj] for mh in self.mold_high]
+        self.tile_size = [[math.prod(e) for e in per_ds] for per_ds in self.extent]
         # live state
         self.state: list[dict[tuple, _State]] = [dict() for _ in range(L)]
         self.transform = [0] * self.ndims
@@ -205,35 +207,39 @@ class NestAnalysis:
             self._spatial(l)
         else:
             self._temporal(l, st)
-        ps = self._boxes(l)
-        if boundary or self.master[l]:
-            ms = st.max_size
-            for d in range(self.nds):
-                s = P.size(ps[d])
-                if s > ms[d]:
-                    ms[d] = s
+        ext = self.extent[l]
+        los = self._project_lo(self.transform)
+        track = boundary or self.master[l]
+        ms = st.max_size
+        tsz = self.tile_size[l]
         lvl = self.loops[l].level
         ntr = self.no_temporal_reuse[lvl]
+        new_rule = self.new_stride_rule
         delta: list[P.BoxSet] = []
         for d in range(self.nds):
-            cur = ps[d]
+            lo = los[d]
+            cur = ((lo, tuple(a + e for a, e in zip(lo, ext[d]))),)
+            if track and tsz[d] > ms[d]:
+                ms[d] = tsz[d]
             last = st.last[d]
+            st.last[d] = cur
             if ntr[d]:
                 delta.append(cur)
+                continue
+            # same loop => same box shape, so the move is the difference of low corners
+            t = tuple(a - b for a, b in zip(lo, last[0][0])) if last else None
+            moved = t is not None and any(t)
+            T = st.last_t[d]
+            if new_rule and not moved:
+                delta.append(P.EMPTY if t is not None else cur)
+            elif T is None:
+                delta.append(P.subtract(cur, last) if moved else (P.EMPTY if last else cur))
+                st.last_t[d] = t
+            elif t == T:
+                delta.append(P.subtract(cur, last) if moved else P.EMPTY)
             else:
-                t = P.translation(last, cur) if last else None
-                T = st.last_t[d]
-                if self.new_stride_rule and (t is None or not any(t)):
-                    delta.append(P.subtract(cur, last))  # stationary steps are transparent
-                elif T is None:
-                    delta.append(P.subtract(cur, last))
-                    st.last_t[d] = t
-                elif t == T:
-                    delta.append(P.subtract(cur, last))
-                else:
-                    delta.append(cur)
-                    st.last_t[d] = None
-            st.last[d] = cur
+                delta.append(cur)
+                st.last_t[d] = None
         if boundary:
             self.stamp.pop()
         return delta
@@ -279,7 +285,13 @@ class NestAnalysis:
         orig_sid = self.spatial_id
         self.spatial_id *= fan
         deltas: dict[int, list[P.BoxSet]] = {}
-        self._fill_spatial(l, deltas, 0)
+        k = l
+        while k > 0 and self.loops[k - 1].spatial:
+            k -= 1
+        if k == 0:
+            self._fill_spatial(l, deltas, 0)
+        else:
+            self._fill_spatial_by_translation(l, k, deltas)
         self.spatial_id = orig_sid
         st = self._get_state(l)
         lvl = self.loops[l].level
@@ -343,6 +355,42 @@ class NestAnalysis:
                     prev = cur
         self.transform[dim] = saved
         self.spatial_id = orig_sid
+
+    def _fill_spatial_by_translation(self, l: int, k: int,
+                                     deltas: dict[int, list[P.BoxSet]]) -> None:
+        """Deltas of every element of the spatial run l..k (k > 0).
+
+        Projections are affine, so the element at spatial offset v sees exactly the
+        element-0 history moved by the projection of v: its delta is element 0's delta
+        translated, and its inner statistics equal element 0's. Timeloop simulates a
+        few elements and extrapolates the rest by translation; the result is the same,
+        so only element 0 is simulated here.
+        """
+        self.stamp[-1] = 0
+        base = self._deltas(k - 1)
+        run = list(range(l, k - 1, -1))  # outer -> inner
+        ends = [self.loops[j].end for j in run]
+        idx = 0
+        counters = [0] * len(run)
+        total = math.prod(ends)
+        shift_op = [0] * self.ndims
+        for idx in range(total):
+            if idx:
+                # advance the mixed-radix counter (innermost fastest)
+                j = len(run) - 1
+                while True:
+                    lj = run[j]
+                    counters[j] += 1
+                    shift_op[self.loops[lj].dim] += self.stride[lj]
+                    if counters[j] < ends[j]:
+                        break
+                    shift_op[self.loops[lj].dim] -= self.stride[lj] * ends[j]
+                    counters[j] = 0
+                    j -= 1
+                shifts = self._project_lo(shift_op)
+                deltas[idx] = [P.translate(base[d], shifts[d]) for d in range(self.nds)]
+            else:
+                deltas[0] = base
 
     def _multicast(self, deltas: dict[int, list[P.BoxSet]], unacc: list[set[int]], lvl: int
                    ) -> list[dict[tuple[int, int], int]]:
