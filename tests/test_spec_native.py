@@ -126,3 +126,11 @@ def test_matches_reference_front_end(case: str) -> None:
     problems = [d for d in diff(mine, refspec)
                 if not any(s in d for s in STALE.get(case, ()))]
     assert problems == []
+
+
+def test_legacy_ispass_arch_becomes_a_tree() -> None:
+    nat = to_native(load_spec([str(FIX / "ispass.yaml")]))
+    local = nat["architecture"]["subtree"][0]["local"]
+    assert [c["name"] for c in local] == ["DRAM", "RegFile", "MACs"]
+    assert local[1]["attributes"]["entries"] == 64 and local[0]["class"] == "DRAM"
+    assert to_native(nat) == nat

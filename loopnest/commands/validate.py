@@ -44,8 +44,9 @@ def check(files: list[str], var: list[str]) -> tuple[Any, Any]:
 
 def _has_model_inputs(native: Any) -> bool:
     arch = native.get("architecture")
-    return isinstance(arch, dict) and bool(arch.get("subtree") or arch.get("local")) \
-        and isinstance(native.get("problem"), dict) or "arch" in native
+    return isinstance(arch, dict) and bool(arch.get("subtree") or arch.get("local")
+                                           or arch.get("storage")) \
+        and isinstance(native.get("problem"), dict)
 
 
 def run(args: argparse.Namespace) -> int:

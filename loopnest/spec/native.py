@@ -538,8 +538,39 @@ def to_native(spec: LocDict, for_model: bool | None = None) -> LocDict:
     return out
 
 
+def _ispass_to_tree(arch: Any) -> LocDict:
+    """Legacy ISPASS `arch: {arithmetic, storage (inner first)}` as a v0.3 tree."""
+    def comp(d: Any, cls: str) -> LocDict:
+        out = LocDict(file=getattr(d, "file", None), line=getattr(d, "line", None))
+        out["name"] = str(d.get("name", cls))
+        out["class"] = str(d.get("class", cls))
+        attrs = LocDict({k: v for k, v in d.items() if k not in ("name", "class")},
+                        file=out.file, line=out.line, key_lines=getattr(d, "key_lines", {}))
+        out["attributes"] = attrs
+        return out
+
+    local = LocList(file=getattr(arch, "file", None), line=getattr(arch, "line", None))
+    for st in reversed(list(arch.get("storage") or [])):
+        if isinstance(st, dict):
+            tech = str(st.get("technology", "SRAM"))
+            local.append(comp(st, "DRAM" if "DRAM" in tech else "SRAM"))
+    if isinstance(arch.get("arithmetic"), dict):
+        local.append(comp(arch["arithmetic"], "intmac"))
+    top = LocDict(file=local.file, line=local.line)
+    top["name"], top["local"] = "System", local
+    out = LocDict(file=local.file, line=local.line)
+    out["version"], out["subtree"] = "0.3", LocList([top])
+    return out
+
+
 def _native_passthrough(spec: LocDict) -> LocDict:
-    """TL-native / v0.3 / ISPASS input: keep as is, normalise problem and components."""
+    """TL-native / v0.3 / ISPASS input: keep as is, normalise problem and components.
+
+    The legacy ISPASS top-level `arch:` (`arithmetic` + `storage`, inner first) becomes
+    `architecture:` with the same content, which the IR lowering reads as such.
+    """
+    if isinstance(spec.get("arch"), dict) and "architecture" not in spec:
+        spec["architecture"] = _ispass_to_tree(spec.pop("arch"))
     if isinstance(spec.get("problem"), dict):
         _normalize_problem(spec["problem"])
     if "components" in spec and "compound_components" not in spec:
