@@ -48,7 +48,9 @@ class StorageLevel:
     allow_overbooking: bool = False
     vector_access_energy: float | None = None  # user override
     is_dummy: bool = False
-    attributes: tuple[tuple[str, Any], ...] = ()  # all attributes as given (for energy)
+    # All attributes as given (for energy and echoes). Not part of equality: two spellings
+    # of one design differ here (front-end defaults) but not in what the model reads.
+    attributes: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def effective_size(self) -> int | None:
@@ -71,7 +73,7 @@ class ComputeLevel:
     instances: int = 1
     meshX: int = 1
     meshY: int = 1
-    attributes: tuple[tuple[str, Any], ...] = ()
+    attributes: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def attr(self, key: str, default: Any = None) -> Any:
         return dict(self.attributes).get(key, default)
