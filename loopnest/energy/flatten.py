@@ -67,7 +67,8 @@ def _components(node: Mapping, prefix: str, inherited: dict, out: list, v04: boo
                 a.setdefault("cycle_seconds", a["global_cycle_seconds"])
         full = f"{here}.{comp['name']}" if here else str(comp["name"])
         out.append(FlatComponent(
-            name=full, class_name=str(comp["class"]), attributes=a,
+            # v0.4: `class` picks Timeloop's level type, `subclass` the Accelergy class
+            name=full, class_name=str(comp.get("subclass") or comp["class"]), attributes=a,
             required_actions=list(comp.get("required_actions") or []),
             enabled=bool(comp.get("enabled", True)), node=comp, own=own))
     if v04:
