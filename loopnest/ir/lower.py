@@ -540,9 +540,13 @@ def lower_mapping(directives: Any, workload: Workload, arch: Architecture,
             has_residual = any(lp.residual for lv in levels for lp in lv.temporal + lv.spatial
                                if lp.dim == dim)
             if totals[dim] != workload.bound(dim) and not has_residual:
-                node = next((v for v in origins.values()), directives)
+                node, key = directives, None
+                for (typ, lvl), d in origins.items():
+                    if "factors" in d and dim in parse_factors(d["factors"], workload, d):
+                        node, key = d, "factors"
+                        break
                 raise spec_error(
-                    directives, None,
+                    node, key,
                     f"factors of {dim} multiply to {totals[dim]}, but the problem bound of {dim} "
                     f"is {workload.bound(dim)}",
                     f"make the {dim} factors over all levels multiply to {workload.bound(dim)}")
