@@ -9,6 +9,7 @@ a random-sampling baseline with equal wall time), conv2_1 (best, bound, gap afte
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import math
 import random
@@ -24,6 +25,7 @@ DESIGNS = CORPUS / "example_designs"
 TL = CORPUS / "01_accelergy_timeloop_2020_ispass" / "timeloop"
 EX05 = TL / "05-mapper-conv1d+oc-3level"
 LAYERS = SHARED / "corpus" / "layer_shapes"
+print = functools.partial(print, flush=True)  # noqa: A001 - progress visible when piped
 
 
 def load(files: list[Path], var: dict | None = None):
