@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use Timeloop's post-2025 stride-change rule (references use the old one)")
     p.add_argument("--no-link-transfers", action="store_true",
                    help="disable inter-PE link transfers (TIMELOOP_DISABLE_LINK_TRANSFERS)")
+    p.add_argument("--plot", action="store_true",
+                   help="also write energy-breakdown and utilization PNGs (needs matplotlib)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
     }
     files.update(echo_files(design))
     out = write_outputs(args.output_dir, "timeloop-model", files)
+    if args.plot:
+        from loopnest.report.plots import energy_breakdown_png, utilization_png
+
+        energy_breakdown_png(result, Path(args.output_dir) / "timeloop-model.energy.png")
+        utilization_png(result, Path(args.output_dir) / "timeloop-model.utilization.png")
     print(one_line(result))
     if not args.quiet:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
