@@ -106,4 +106,22 @@ def echo_files(design) -> dict[str, str]:
         buf = StringIO()
         y.dump({key: {"version": "0.4", "tables": tables}}, buf)
         out[f"{key}.yaml"] = buf.getvalue()
+    flat = _flattened(design)
+    if flat is not None:
+        buf = StringIO()
+        y.dump(flat, buf)
+        out["flattened_architecture.yaml"] = buf.getvalue()
     return out
+
+
+def _flattened(design) -> dict | None:
+    """Accelergy's flattened architecture (full dotted names, inherited attributes)."""
+    from loopnest.energy.flatten import flatten
+
+    arch = (design.native or {}).get("architecture")
+    if not arch:
+        return None
+    local = [{"name": c.name, "class": c.class_name, "attributes": _plain(c.attributes),
+              "required_actions": _plain(c.required_actions), "enabled": c.enabled}
+             for c in flatten(arch)]
+    return {"architecture": {"version": "0.4", "local": local}}
