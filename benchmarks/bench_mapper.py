@@ -69,12 +69,35 @@ def random_baseline(design, seconds: float, seed: int = 0):
     nd = len(sp.dims)
     best, n, t0 = None, 0, time.monotonic()
     while time.monotonic() - t0 < seconds:
+        # Constraint-aware like Timeloop's random mapper: exact factors are baked in,
+        # the remaining primes go to slots that may hold them.
         f = [[[1] * nd for _ in range(3)] for _ in range(sp.nlevels)]
+        ok = True
         for d, b in enumerate(design.workload.bounds):
-            for p, e in prime_factors(b):
+            rest = b
+            free = []
+            for i, k in slots:
+                lv = sp.levels[i]
+                bd = lv.bounds[k][d]
+                if k != T and not lv.spatial_allowed[k - 1][d]:
+                    continue
+                if bd.exact is not None:
+                    if rest % bd.exact:
+                        ok = False
+                    else:
+                        f[i][k][d] = bd.exact
+                        rest //= bd.exact
+                else:
+                    free.append((i, k))
+            if not free:
+                ok = ok and rest == 1
+                continue
+            for p, e in prime_factors(rest):
                 for _ in range(e):
-                    i, k = rng.choice(slots)
+                    i, k = rng.choice(free)
                     f[i][k][d] *= p
+        if not ok:
+            continue
         til = Tiling(f)
         keep = [frozenset(lv.keep_fixed | {ds for ds in lv.keep_free if rng.random() < 0.5})
                 for lv in sp.levels]
