@@ -46,7 +46,14 @@ def _command_module(name: str):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `loopnest`."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    # Files may come before and after options (`FILES --var k=v MORE_FILES`), as with
+    # Timeloop's tools: leftover bare words are more input files.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        bad = [x for x in extra if x.startswith("-")]
+        if bad or not hasattr(args, "files"):
+            parser.error(f"unrecognized arguments: {' '.join(bad or extra)}")
+        args.files = list(args.files or []) + extra
     if not getattr(args, "command", None):
         parser.print_help()
         return 0

@@ -71,3 +71,16 @@ def test_conformance_replay_all_cases():
     last = p.stdout.strip().splitlines()[-1]
     assert p.returncode == 0, p.stdout[-2000:]
     assert last.startswith("conformance: ") and "cases match" in last
+
+
+def test_mapper_reference_mapping_over_original_v04_files(tmp_path):
+    """A timeloop-mapper map.yaml given with the design's own constraints: the mapping
+    re-states what the constraints pin, and wins over them."""
+    d = SHARED / "corpus/exercises/example_designs"
+    r = d / "eyeriss_like/ref_outputs/default_problem"
+    from loopnest.cli import main
+
+    assert main(["model", str(d / "top.yaml.jinja2"), "--var", "architecture=eyeriss_like",
+                 str(r / "timeloop-mapper.map.yaml"), str(r / "timeloop-mapper.ERT.yaml"),
+                 str(r / "timeloop-mapper.ART.yaml"), "-o", str(tmp_path), "-q"]) == 0
+    assert _diff(r / "timeloop-mapper.stats.txt", tmp_path / "timeloop-model.stats.txt") == []

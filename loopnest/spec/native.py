@@ -139,12 +139,17 @@ def _kind(t: Any) -> str:
     return "dataspace" if t in DATASPACE_TYPES else t
 
 
-def _merge_constraint(dst: Any, src: Any, where_node: Any) -> None:
-    """Combine a directive into an existing node constraint (lists unioned)."""
+def _merge_constraint(dst: Any, src: Any, where_node: Any, override: bool = False) -> None:
+    """Combine a directive into an existing node constraint (lists unioned).
+
+    With `override` (a mapping directive meeting a constraint), the mapping's keys
+    replace the constraint's: a mapping is complete, e.g. a mapper's map.yaml
+    re-states every level that the constraints already pinned.
+    """
     for k, v in src.items():
         if k in ("type", "target"):
             continue
-        if k not in dst:
+        if override or k not in dst:
             dst[k] = v
             if hasattr(dst, "key_lines"):
                 dst.key_lines[k] = getattr(src, "key_lines", {}).get(k, getattr(src, "line", None))
@@ -171,7 +176,10 @@ def _attach(spec: Any, named: dict[str, Any], dummies: dict[str, Any]) -> None:
     if mapping is not None:
         sources.append(("mapping", mapping.get("mapping", mapping)
                         if isinstance(mapping, dict) else mapping))
-    for _key, val in sources:
+    n_constraint_sources = len(sources) - (1 if mapping is not None else 0)
+    for si, (_key, val) in enumerate(sources):
+        from_mapping = si >= n_constraint_sources
+        seen_in_mapping: set[tuple[str, str]] = set()
         for d in directives_of(val):
             target = d.get("target")
             if target is None:
@@ -197,7 +205,8 @@ def _attach(spec: Any, named: dict[str, Any], dummies: dict[str, Any]) -> None:
                                                            "utilization"], "type"))
             cons = _node_constraints(node)
             if kind in cons and isinstance(cons[kind], dict):
-                _merge_constraint(cons[kind], d, node)
+                first_in_mapping = from_mapping and (tname, kind) not in seen_in_mapping
+                _merge_constraint(cons[kind], d, node, override=first_in_mapping)
             else:
                 new = LocDict(file=getattr(d, "file", None), line=getattr(d, "line", None),
                               key_lines=getattr(d, "key_lines", {}))
@@ -205,6 +214,8 @@ def _attach(spec: Any, named: dict[str, Any], dummies: dict[str, Any]) -> None:
                     if k not in ("type", "target"):
                         new[k] = v
                 cons[kind] = new
+            if from_mapping:
+                seen_in_mapping.add((tname, kind))
 
 
 def _parallel_branches(nodes: Any, prob: ProblemInfo) -> None:
