@@ -38,7 +38,10 @@ from loopnest.energy.tables import CostTables
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
 from loopnest.ir.workload import Workload
-from loopnest.model.evaluate import ModelOptions, evaluate
+import dataclasses
+
+from loopnest.model.evaluate import ModelOptions, evaluate, traffic
+from loopnest.model.nest import analyze
 from loopnest.model.result import Result
 
 READ_ACTIONS = ("random_read", "read")
@@ -60,6 +63,9 @@ class BatchResult:
     fills: np.ndarray
     updates: np.ndarray
     exact_fallback: np.ndarray  # bool: entry evaluated by the exact model
+    # Data spaces that the fast path computes per entry with the exact nest analysis
+    # (restricted to those data spaces) instead of the closed form.
+    exact_dataspaces: tuple[str, ...] = ()
     _workload: Workload = field(repr=False, default=None)
     _arch: Architecture = field(repr=False, default=None)
     _mappings: list = field(repr=False, default_factory=list)
@@ -78,6 +84,11 @@ class BatchResult:
                          self._options)
             self._cache[i] = r
         return r
+
+
+def affine_data_spaces(workload: Workload) -> list[bool]:
+    """Per data space: every projection coefficient is non-negative (tile = box)."""
+    return [all(c >= 0 for rank in ds.projection for _, c in rank) for ds in workload.data_spaces]
 
 
 def plain_data_spaces(workload: Workload) -> list[bool]:
@@ -113,6 +124,12 @@ def _entry_covered(mp: Mapping, N: int) -> bool:
     return True
 
 
+def _missing(arch: Architecture, tables: CostTables) -> bool:
+    """evaluate() raises for unpriced components: leave that to it (fallback)."""
+    names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
+    return any(tables.get(n) is None for n in names)
+
+
 def _energy(tables: CostTables, name: str, actions: tuple[str, ...]) -> float:
     e = tables.energy(name, actions)
     return 0.0 if e is None else e
@@ -135,18 +152,21 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     updates = np.zeros((B, N, nds), dtype=np.int64)
     fallback = np.ones(B, dtype=bool)
     res = BatchResult(valid, energy, cycles, np.full(B, np.nan), reads, fills, updates, fallback,
-                      workload, arch, mappings, tables, options)
+                      _workload=workload, _arch=arch, _mappings=mappings, _tables=tables,
+                      _options=options)
     if B == 0:
         return res
-    plain = all(plain_data_spaces(workload))
+    plain = plain_data_spaces(workload)
+    res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain) if not p)
     dims = workload.dimensions
     dim_index = {d: i for i, d in enumerate(dims)}
-    if plain:
+    if all(affine_data_spaces(workload)) and not _missing(arch, tables):
         fast = [i for i, mp in enumerate(mappings) if _entry_covered(mp, N)]
     else:
         fast = []
     if fast:
-        ok = _closed_form(workload, arch, [mappings[i] for i in fast], tables, options, dim_index)
+        ok = _closed_form(workload, arch, [mappings[i] for i in fast], tables, options, dim_index,
+                          plain)
         if ok is not None:
             idx = np.asarray(fast, dtype=np.int64)
             v, e, c, r, f, u, good = ok
@@ -181,7 +201,7 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
 
 
 def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], tables: CostTables,
-                 options: ModelOptions, dim_index: dict[str, int]):
+                 options: ModelOptions, dim_index: dict[str, int], plain: list[bool]):
     """Vectorised closed form for covered entries. Returns arrays plus a `good` mask
     (False where a count left the exactly representable range: those fall back)."""
     B = len(maps)
@@ -193,7 +213,8 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
     rel = np.zeros((nds, D + 1), dtype=bool)
     for k, ds in enumerate(dsl):
         for rank in ds.projection:
-            rel[k, dim_index[rank[0][0]]] = True
+            for dname, _ in rank:
+                rel[k, dim_index[dname]] = True
     # ---- loops into padded slot arrays
     S = [max(len(mp.levels[s].spatial) for mp in maps) for s in range(N)]
     T = [max(len(mp.levels[s].temporal) for mp in maps) for s in range(N)]
@@ -244,7 +265,16 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
         for k in range(t_start[s], t_start[s + 1]):
             np.multiply.at(ext, (np.arange(B), t_dim[:, k]), t_end[:, k])
         for d in range(nds):
-            size[:, s, d] = np.where(rel[d][None, :D], ext[:, :D], 1).prod(axis=1)
+            if plain[d]:
+                size[:, s, d] = np.where(rel[d][None, :D], ext[:, :D], 1).prod(axis=1)
+            else:  # box of the affine projection: per rank sum c*(ext-1) + 1
+                tot = np.ones(B, dtype=np.int64)
+                for rank in dsl[d].projection:
+                    span = np.ones(B, dtype=np.int64)
+                    for dname, coef in rank:
+                        span = span + coef * (ext[:, dim_index[dname]] - 1)
+                    tot = tot * span
+                size[:, s, d] = tot
     if Fsp[:, 0].max() > 1:  # excluded by _entry_covered; defensive
         return None
     # ---- weighted delta totals W[s] (fills requested by level s from above)
@@ -347,6 +377,22 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
         valid &= (Xsp[:, s] <= fx) & (Ysp[:, s] <= fy)
     cp = arch.compute
     valid &= (Xsp.prod(axis=1) <= cp.meshX) & (Ysp.prod(axis=1) <= cp.meshY)
+    # ---- non-plain data spaces: exact nest analysis restricted to them, valid entries only
+    exact_d = [d for d in range(nds) if not plain[d]]
+    if exact_d:
+        w_r = dataclasses.replace(workload, data_spaces=tuple(dsl[d] for d in exact_d))
+        for b in np.nonzero(valid & good)[0]:
+            mp = maps[b]
+            nest = analyze(w_r, arch, mp, link_transfers=options.link_transfers)
+            tr = traffic(w_r, arch, mp, nest, options)
+            for j, d in enumerate(exact_d):
+                for s in range(N):
+                    t = tr[s]
+                    if keep[b, s, d] and t.size[j] != sz[b, s, d]:
+                        good[b] = False  # closed-form tile size disagrees: let evaluate decide
+                    R[b, s, d] = t.reads[j]
+                    F[b, s, d] = t.fills[j]
+                    U[b, s, d] = t.updates[j]
     # ---- energy and cycles
     cc = CA0.astype(np.float64)
     e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
