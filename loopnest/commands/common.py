@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from loopnest.errors import SpecError
+from loopnest.spec.located import to_plain as _plain
 
 
 def add_io_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,21 +69,6 @@ def _with_estimates(design):
         elif tables.components[key].area is None and comp.area is not None:
             tables.components[key].area = comp.area
     return replace(design, tables=tables)
-
-
-def _plain(obj: Any) -> Any:
-    """Spec values (located dicts, literal-string subclasses) -> plain YAML-dumpable data."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, bool) or obj is None:
-        return obj
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj)
-    return str(obj)
 
 
 def echo_files(design) -> dict[str, str]:

@@ -16,6 +16,7 @@ from loopnest.energy.flatten import FlatComponent, arch_version, flatten, is_v04
 from loopnest.energy.plugin import Registry, default_registry
 from loopnest.energy.estimators.table import tables_from_block
 from loopnest.errors import SpecError
+from loopnest.spec.located import to_plain as _plain
 
 
 @dataclass
@@ -146,12 +147,6 @@ def build_documents(spec: Mapping, registry: Registry | None = None) -> dict[str
     return docs
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 def flattened_document(priced: list[Priced], ver: Any) -> dict:

@@ -5,14 +5,9 @@ import io
 import os
 import tempfile
 from typing import Any, Mapping
+from loopnest.spec.located import to_plain as _plain
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 def dump_yaml(doc: Mapping) -> str:

@@ -108,3 +108,20 @@ def where(node: Any, key: Any = None) -> tuple[str | None, int | None, str | Non
             file = child_file
         path = child_path(path or "", key)
     return file, line, path
+
+
+def to_plain(obj: Any) -> Any:
+    """Spec values (located dicts/lists, literal-string subclasses) -> plain dumpable data."""
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    if isinstance(obj, str):
+        return str(obj)
+    return obj
