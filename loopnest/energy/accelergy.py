@@ -16,6 +16,7 @@ from loopnest.energy.flatten import FlatComponent, arch_version, flatten, is_v04
 from loopnest.energy.plugin import Registry, default_registry
 from loopnest.energy.estimators.table import tables_from_block
 from loopnest.errors import SpecError
+
 from loopnest.spec.located import to_plain as _plain
 
 
@@ -145,8 +146,6 @@ def build_documents(spec: Mapping, registry: Registry | None = None) -> dict[str
         docs["energy_estimation.yaml"] = energy_estimation(
             counts, docs["ERT.yaml"]["ERT"], version=0.3 if not is_v04(version) else ver)
     return docs
-
-
 
 
 def flattened_document(priced: list[Priced], ver: Any) -> dict:

@@ -5,9 +5,8 @@ import io
 import os
 import tempfile
 from typing import Any, Mapping
+
 from loopnest.spec.located import to_plain as _plain
-
-
 
 
 def dump_yaml(doc: Mapping) -> str:
