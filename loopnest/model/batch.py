@@ -29,6 +29,7 @@ cannot fire (a moving tile never lands on a neighbour's previous tile).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -38,16 +39,12 @@ from loopnest.energy.tables import CostTables
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
 from loopnest.ir.workload import Workload
-import dataclasses
-
-from loopnest.model.evaluate import ModelOptions, evaluate, traffic
+from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS,
+                                     UPDATE_ACTIONS, ModelOptions, action_energy, evaluate,
+                                     traffic, unpriced)
 from loopnest.model.nest import analyze
 from loopnest.model.result import Result
 
-READ_ACTIONS = ("random_read", "read")
-FILL_ACTIONS = ("random_fill", "random_write", "fill", "write")
-UPDATE_ACTIONS = ("random_update", "random_write", "update", "write")
-COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
 _LIMIT = float(2 ** 52)
 
 
@@ -124,17 +121,6 @@ def _entry_covered(mp: Mapping, N: int) -> bool:
     return True
 
 
-def _missing(arch: Architecture, tables: CostTables) -> bool:
-    """evaluate() raises for unpriced components: leave that to it (fallback)."""
-    names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
-    return any(tables.get(n) is None for n in names)
-
-
-def _energy(tables: CostTables, name: str, actions: tuple[str, ...]) -> float:
-    e = tables.energy(name, actions)
-    return 0.0 if e is None else e
-
-
 def evaluate_many(workload: Workload, architecture: Architecture, mappings: list[Mapping],
                   tables: CostTables, options: ModelOptions | None = None) -> BatchResult:
     """Evaluate a batch of mappings; see the module docstring for the fast path's coverage."""
@@ -160,7 +146,7 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain) if not p)
     dims = workload.dimensions
     dim_index = {d: i for i, d in enumerate(dims)}
-    if all(affine_data_spaces(workload)) and not _missing(arch, tables):
+    if all(affine_data_spaces(workload)) and not unpriced(arch, tables):
         fast = [i for i, mp in enumerate(mappings) if _entry_covered(mp, N)]
     else:
         fast = []
@@ -402,9 +388,9 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
     level_energy = []
     level_cycles = []
     for s, lv in enumerate(arch.storage):
-        e_r = _energy(tables, lv.name, READ_ACTIONS)
-        e_f = _energy(tables, lv.name, FILL_ACTIONS)
-        e_u = _energy(tables, lv.name, UPDATE_ACTIONS)
+        e_r = action_energy(tables, lv.name, READ_ACTIONS)
+        e_f = action_energy(tables, lv.name, FILL_ACTIONS)
+        e_u = action_energy(tables, lv.name, UPDATE_ACTIONS)
         xy = (x_exp[:, s] * y_exp[:, s]).astype(np.float64)
         uc = np.minimum(xy, max(1, lv.instances // lv.cluster_size))
         rp = repl[:, s].astype(np.float64)
@@ -444,7 +430,7 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
     cyc_all = cyc_all + sum(lv.network_fill_latency + lv.network_drain_latency
                             for lv in arch.storage)
     for s, lv in enumerate(arch.storage):
-        e_leak = _energy(tables, lv.name, ("leak",))
+        e_leak = action_energy(tables, lv.name, ("leak",))
         leak = e_leak * cyc_all * np.maximum(1, repl[:, s])
         total = total + (level_energy[s] + leak)
     return valid, total, cyc_all.astype(np.int64), R, F, U, good

@@ -186,14 +186,16 @@ def traffic(workload: Workload, arch: Architecture, mapping: Mapping, nest: Nest
     return out
 
 
-def _energy_for(tables: CostTables, name: str, actions: tuple[str, ...], default: float | None,
-                is_dummy: bool) -> float:
+def action_energy(tables: CostTables, name: str, actions: tuple[str, ...]) -> float:
+    """Energy of the first action in Timeloop's priority list the component has (0 if none)."""
     e = tables.energy(name, actions)
-    if e is not None:
-        return e
-    if default is not None or is_dummy:
-        return default or 0.0
-    return 0.0
+    return 0.0 if e is None else e
+
+
+def unpriced(arch: Architecture, tables: CostTables) -> list[str]:
+    """Non-dummy components with no energy table."""
+    names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
+    return [n for n in names if tables.get(n) is None]
 
 
 def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
@@ -268,10 +270,10 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
         t = tr[s]
         lm = mapping.levels[s]
         cost = tables.get(lv.name)
-        e_r = _energy_for(tables, lv.name, READ_ACTIONS, None, lv.is_dummy)
-        e_f = _energy_for(tables, lv.name, FILL_ACTIONS, None, lv.is_dummy)
-        e_u = _energy_for(tables, lv.name, UPDATE_ACTIONS, None, lv.is_dummy)
-        e_leak = _energy_for(tables, lv.name, ("leak",), None, lv.is_dummy)
+        e_r = action_energy(tables, lv.name, READ_ACTIONS)
+        e_f = action_energy(tables, lv.name, FILL_ACTIONS)
+        e_u = action_energy(tables, lv.name, UPDATE_ACTIONS)
+        e_leak = action_energy(tables, lv.name, ("leak",))
         vae = lv.vector_access_energy
         if vae is None:
             vae = (max(cost.actions.values()) if cost and cost.actions else 0.0) / lv.cluster_size
@@ -393,9 +395,7 @@ def _block_loops(nest: NestResult, N: int, dims: tuple[str, ...]) -> list[list[_
 
 def _missing_costs(arch: Architecture, tables: CostTables) -> None:
     """Every non-dummy component must be priced (ERT given or estimated)."""
-    missing = [lv.name for lv in arch.storage if not lv.is_dummy and tables.get(lv.name) is None]
-    if tables.get(arch.compute.name) is None:
-        missing.append(arch.compute.name)
+    missing = unpriced(arch, tables)
     if missing:
         raise EstimationError(
             f"no energy table for component(s): {', '.join(missing)}",

@@ -169,20 +169,6 @@ class NestAnalysis:
                              else sum(c * lo[d] for d, c in rank) for rank in ranks))
         return out
 
-    def _boxes(self, l: int) -> list[P.BoxSet]:
-        """Working set of loop l at the current offsets, per data space."""
-        ext = self.extent[l]
-        return [((lo, tuple(a + e for a, e in zip(lo, ex))),)
-                for lo, ex in zip(self._project_lo(self.transform), ext)]
-
-    def _project(self, lo: list[int], hi: list[int]) -> list[P.BoxSet]:
-        out = []
-        for ranks in self.proj:
-            blo = tuple(sum(c * lo[d] for d, c in rank) for rank in ranks)
-            bhi = tuple(sum(c * hi[d] for d, c in rank) + 1 for rank in ranks)
-            out.append(((blo, bhi),))
-        return out
-
     def _get_state(self, l: int) -> _State:
         key = tuple(self.stamp[:-1])
         st = self.state[l].get(key)
@@ -325,7 +311,7 @@ class NestAnalysis:
             start = pt[d0]
             for i in range(end):
                 pt[d0] = start + i * self.stride[0]
-                deltas[base + i] = self._project(pt, pt)
+                deltas[base + i] = [((lo, tuple(x + 1 for x in lo)),) for lo in self._project_lo(pt)]
             return
         dim = lp.dim
         scale = self.stride[l]
