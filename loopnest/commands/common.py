@@ -16,29 +16,12 @@ def add_io_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
 
 
-def parse_vars(items: list[str]) -> dict[str, Any]:
-    """`--var k=v` list -> dict, values parsed as YAML scalars."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise SpecError(f"--var '{item}' is not KEY=VALUE", hint="write --var name=value")
-        k, v = item.split("=", 1)
-        from ruamel.yaml import YAML
-
-        try:
-            val = YAML(typ="safe").load(v) if v.strip() else ""
-        except Exception:
-            val = v
-        out[k.strip()] = val
-    return out
-
-
 def load_design_from_args(args: argparse.Namespace, require_mapping: bool = False):
     """FILES + --var -> Design (front end, v0.4 transpile, lowering, energy tables)."""
     from loopnest.ir.lower import lower_design
-    from loopnest.spec.load import load_spec
+    from loopnest.spec.load import load_spec, parse_var_args
 
-    spec = load_spec(list(args.files), parse_vars(getattr(args, "var", [])))
+    spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])))
     try:
         from loopnest.spec.native import to_native
     except ImportError:  # front end without the v0.4 transpiler

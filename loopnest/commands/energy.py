@@ -18,29 +18,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use only the built-in estimators (ignore entry-point plug-ins)")
 
 
-def _variables(pairs: list[str]) -> dict:
-    from ruamel.yaml import YAML
-
-    from loopnest.errors import SpecError
-
-    out = {}
-    for kv in pairs:
-        if "=" not in kv:
-            raise SpecError(f"--var expects KEY=VALUE, got '{kv}'")
-        k, v = kv.split("=", 1)
-        out[k.strip()] = YAML(typ="safe").load(v) if v.strip() else ""
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from loopnest.energy.accelergy import build_documents, registry_for
     from loopnest.energy.inputs import load_inputs
     from loopnest.energy.writer import write_documents
     from loopnest.errors import SpecError
+    from loopnest.spec.load import parse_var_args
 
     if not args.files:
         raise SpecError("no input files", hint="loopnest energy arch.yaml components/ -o out/")
-    spec = load_inputs(args.files, _variables(args.var) or None)
+    spec = load_inputs(args.files, parse_var_args(args.var) or None)
     docs = build_documents(spec, registry_for(spec, plugins=not args.no_plugins))
     for path in write_documents(args.output_dir, docs):
         print(f"wrote {path}")
