@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from loopnest.errors import SpecError
 from loopnest.spec.located import to_plain as _plain
 
 

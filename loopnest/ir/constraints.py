@@ -7,7 +7,7 @@ A spatial constraint targeting a fan-out container is already moved to its
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def lower_workload(problem: Any) -> Workload:
                     else:
                         raise spec_error(ds, "projection",
                                          f"unknown coefficient '{c}' in data space '{ds.get('name')}'",
-                                         f"declare it in problem.shape.coefficients"
+                                         "declare it in problem.shape.coefficients"
                                          + (f" (did you mean '{_closest(c, list(coeffs))}'?)"
                                             if _closest(c, list(coeffs)) else ""))
                 terms.append((dim, coef))

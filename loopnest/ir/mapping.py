@@ -1,7 +1,7 @@
 """Mapping: per storage level, spatial and temporal loops and the kept data spaces."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

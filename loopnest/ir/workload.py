@@ -1,8 +1,7 @@
 """Workload: an Einsum-like problem (dimensions, bounds, data spaces with affine projections)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping as TMapping
+from dataclasses import dataclass
 
 # A projection term: (dimension name, coefficient value). A rank is the sum of its terms.
 Term = tuple[str, int]

@@ -30,7 +30,6 @@ cannot fire (a moving tile never lands on a neighbour's previous tile).
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -204,7 +204,6 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
     options = options or ModelOptions()
     arch = architecture
     N = len(arch.storage)
-    nds = len(workload.data_spaces)
     if len(mapping.levels) != N:
         return Result(valid=False, failure=f"mapping has {len(mapping.levels)} levels, "
                       f"architecture has {N} storage levels")

@@ -10,10 +10,10 @@ and link transfers, exactly as Timeloop's NestAnalysis does (FORMATS.md §7).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from loopnest.ir.architecture import Architecture
-from loopnest.ir.mapping import Loop, Mapping
+from loopnest.ir.mapping import Mapping
 from loopnest.ir.workload import Workload
 from loopnest.model import pointset as P
 
