@@ -60,7 +60,18 @@ class _State:
         self.last: list[P.BoxSet] = [P.EMPTY] * nds
         self.last_t: list[tuple[int, ...] | None] = [None] * nds
         self.link = [0] * nds
-        self.prev_spatial: dict[int, list[P.BoxSet]] = {}
+        self.prev_spatial = None  # previous deltas: dict per element, or a run's base
+
+
+@dataclass
+class _Run:
+    """Fixed geometry of one spatial run: per element its projected offset in every
+    data space, the multicast group-size histogram, and neighbour pairs by offset."""
+
+    total: int
+    shifts: list[list[tuple[int, ...]]]
+    hist: list[list[tuple[int, int]]]
+    pairs: list[list[tuple[tuple[int, ...], list[int]]]]
 
 
 def build_nest(workload: Workload, mapping: Mapping) -> tuple[list[NestLoop], list[int]]:
@@ -159,6 +170,7 @@ class NestAnalysis:
         self.spatial_id = 0
         self.stamp: list[int] = []
         self.compute_accesses = 0
+        self._runs: dict[int, _Run] = {}
 
     # ------------------------------------------------------------------ geometry
     def _project_lo(self, lo: list[int]) -> list[tuple[int, ...]]:
@@ -267,17 +279,17 @@ class NestAnalysis:
                 st.acc[d][(1, 1)] = st.acc[d].get((1, 1), 0) + tot * self.epochs
 
     def _spatial(self, l: int) -> None:
+        k = l
+        while k > 0 and self.loops[k - 1].spatial:
+            k -= 1
+        if k > 0:
+            self._spatial_translated(l, k)
+            return
         fan = self.fanout[l]
         orig_sid = self.spatial_id
         self.spatial_id *= fan
         deltas: dict[int, list[P.BoxSet]] = {}
-        k = l
-        while k > 0 and self.loops[k - 1].spatial:
-            k -= 1
-        if k == 0:
-            self._fill_spatial(l, deltas, 0)
-        else:
-            self._fill_spatial_by_translation(l, k, deltas)
+        self._fill_spatial(l, deltas, 0)
         self.spatial_id = orig_sid
         st = self._get_state(l)
         lvl = self.loops[l].level
@@ -296,8 +308,137 @@ class NestAnalysis:
                     chosen.append(without[d])
         for d in range(self.nds):
             acc = st.acc[d]
-            for k, v in chosen[d].items():
-                acc[k] = acc.get(k, 0) + v
+            for key, v in chosen[d].items():
+                acc[key] = acc.get(key, 0) + v
+
+    def _spatial_translated(self, l: int, k: int) -> None:
+        """A spatial run l..k above a temporal loop: every element's delta is element 0's
+        delta moved by the projection of the element's offset (affine projections), so
+        only element 0 is simulated; multicast groups and neighbour comparisons are
+        decided on the projected offsets, which are fixed per run and cached."""
+        orig_sid = self.spatial_id
+        self.spatial_id *= self.fanout[l]
+        self.stamp[-1] = 0
+        base = self._deltas(k - 1)
+        self.spatial_id = orig_sid
+        run = self._run_info(l, k)
+        st = self._get_state(l)
+        lvl = self.loops[l].level
+        ep = self.epochs
+        sizes = [P.size(b) for b in base]
+        without: list[dict[tuple[int, int], int]] = []
+        for d in range(self.nds):
+            sz = sizes[d]
+            if sz == 0:
+                without.append({})
+            elif self.no_spatial_reuse[lvl][d]:
+                without.append({(1, run.total): sz * ep * run.total})
+            else:
+                without.append({(m, c): sz * ep * c for m, c in run.hist[d]})
+        chosen = without
+        if self.link_enabled:
+            prev = st.prev_spatial
+            st.prev_spatial = base
+            if prev is not None:
+                chosen = list(without)
+                no_link = self.no_link[lvl]
+                for d in range(self.nds):
+                    if no_link[d] or not base[d]:
+                        continue
+                    reused = self._linked(base[d], prev[d], run.pairs[d])
+                    if not reused:
+                        continue
+                    with_d = self._regroup(run, d, reused, sizes[d] * ep,
+                                           self.no_spatial_reuse[lvl][d])
+                    if sum(with_d.values()) < sum(without[d].values()):
+                        st.link[d] += sizes[d] * ep * len(reused)
+                        chosen[d] = with_d
+        for d in range(self.nds):
+            acc = st.acc[d]
+            for key, v in chosen[d].items():
+                acc[key] = acc.get(key, 0) + v
+
+    @staticmethod
+    def _linked(cur: P.BoxSet, prev: P.BoxSet,
+                pairs: list[tuple[tuple[int, ...], list[int]]]) -> set[int]:
+        """Elements whose delta a neighbour held one step earlier (link transfer)."""
+        reused: set[int] = set()
+        for u, elems in pairs:
+            if P.same(P.translate(cur, u), prev):
+                reused.update(elems)
+        return reused
+
+    @staticmethod
+    def _regroup(run: "_Run", d: int, reused: set[int], words: int, no_reuse: bool
+                 ) -> dict[tuple[int, int], int]:
+        """Multicast histogram of the elements not served by a neighbour."""
+        groups: dict[object, int] = {}
+        for idx, s in enumerate(run.shifts):
+            if idx in reused:
+                continue
+            key = idx if no_reuse else s[d]
+            groups[key] = groups.get(key, 0) + 1
+        hist: dict[int, int] = {}
+        for m in groups.values():
+            hist[m] = hist.get(m, 0) + 1
+        return {(m, c): words * c for m, c in hist.items()}
+
+    def _run_info(self, l: int, k: int) -> "_Run":
+        run = self._runs.get(l)
+        if run is None:
+            run = self._build_run(l, k)
+            self._runs[l] = run
+        return run
+
+    def _build_run(self, l: int, k: int) -> "_Run":
+        loops = list(range(l, k - 1, -1))  # outer -> inner
+        ends = [self.loops[j].end for j in loops]
+        total = math.prod(ends)
+        counters = [0] * len(loops)
+        shift_op = [0] * self.ndims
+        shifts: list[list[tuple[int, ...]]] = []
+        for idx in range(total):
+            if idx:
+                # advance the mixed-radix counter (innermost fastest)
+                j = len(loops) - 1
+                while True:
+                    lj = loops[j]
+                    counters[j] += 1
+                    shift_op[self.loops[lj].dim] += self.stride[lj]
+                    if counters[j] < ends[j]:
+                        break
+                    shift_op[self.loops[lj].dim] -= self.stride[lj] * ends[j]
+                    counters[j] = 0
+                    j -= 1
+            shifts.append(self._project_lo(shift_op))
+        hist: list[list[tuple[int, int]]] = []
+        for d in range(self.nds):
+            groups: dict[tuple[int, ...], int] = {}
+            for s in shifts:
+                groups[s[d]] = groups.get(s[d], 0) + 1
+            h: dict[int, int] = {}
+            for m in groups.values():
+                h[m] = h.get(m, 0) + 1
+            hist.append(list(h.items()))
+        # neighbour pairs (this element, its neighbour one step earlier), by offset
+        h, v = self.fanout_xy[self.loops[l].level]
+        nb: list[tuple[int, int]] = []
+        if v > 1:
+            nb += [(y * h + x, (y - 1) * h + x) for x in range(h) for y in range(1, v)]
+            nb += [(y * h + x, (y + 1) * h + x) for x in range(h) for y in range(v - 1)]
+        if h > 1:
+            nb += [(y * h + x, y * h + x - 1) for y in range(v) for x in range(1, h)]
+            nb += [(y * h + x, y * h + x + 1) for y in range(v) for x in range(h - 1)]
+        pairs: list[list[tuple[tuple[int, ...], list[int]]]] = []
+        for d in range(self.nds):
+            by_u: dict[tuple[int, ...], list[int]] = {}
+            for cur, prv in nb:
+                if cur >= total or prv >= total:
+                    continue
+                u = tuple(a - b for a, b in zip(shifts[cur][d], shifts[prv][d]))
+                by_u.setdefault(u, []).append(cur)
+            pairs.append(list(by_u.items()))
+        return _Run(total, shifts, hist, pairs)
 
     def _fill_spatial(self, l: int, deltas: dict[int, list[P.BoxSet]], base: int) -> None:
         lp = self.loops[l]
@@ -342,42 +483,6 @@ class NestAnalysis:
         self.transform[dim] = saved
         self.spatial_id = orig_sid
 
-    def _fill_spatial_by_translation(self, l: int, k: int,
-                                     deltas: dict[int, list[P.BoxSet]]) -> None:
-        """Deltas of every element of the spatial run l..k (k > 0).
-
-        Projections are affine, so the element at spatial offset v sees exactly the
-        element-0 history moved by the projection of v: its delta is element 0's delta
-        translated, and its inner statistics equal element 0's. Timeloop simulates a
-        few elements and extrapolates the rest by translation; the result is the same,
-        so only element 0 is simulated here.
-        """
-        self.stamp[-1] = 0
-        base = self._deltas(k - 1)
-        run = list(range(l, k - 1, -1))  # outer -> inner
-        ends = [self.loops[j].end for j in run]
-        idx = 0
-        counters = [0] * len(run)
-        total = math.prod(ends)
-        shift_op = [0] * self.ndims
-        for idx in range(total):
-            if idx:
-                # advance the mixed-radix counter (innermost fastest)
-                j = len(run) - 1
-                while True:
-                    lj = run[j]
-                    counters[j] += 1
-                    shift_op[self.loops[lj].dim] += self.stride[lj]
-                    if counters[j] < ends[j]:
-                        break
-                    shift_op[self.loops[lj].dim] -= self.stride[lj] * ends[j]
-                    counters[j] = 0
-                    j -= 1
-                shifts = self._project_lo(shift_op)
-                deltas[idx] = [P.translate(base[d], shifts[d]) for d in range(self.nds)]
-            else:
-                deltas[0] = base
-
     def _multicast(self, deltas: dict[int, list[P.BoxSet]], unacc: list[set[int]], lvl: int
                    ) -> list[dict[tuple[int, int], int]]:
         out: list[dict[tuple[int, int], int]] = []
@@ -410,7 +515,7 @@ class NestAnalysis:
     def _links(self, l: int, st: _State, deltas: dict[int, list[P.BoxSet]],
                unacc: list[set[int]], lvl: int) -> list[int]:
         h, v = self.fanout_xy[lvl]
-        prev = st.prev_spatial
+        prev = st.prev_spatial or {}
         reuse = [[False] * self.nds for _ in range(h * v)] if h * v else []
         no_link = self.no_link[lvl]
 
