@@ -6,14 +6,20 @@ over the batch; every other entry is evaluated by the exact model and flagged
 in `BatchResult.exact_fallback`. See docs/model.md for the derivation.
 
 Closed-form coverage (all must hold, otherwise the entry falls back):
-* every data space is *plain*: each rank is one dimension with coefficient 1,
-  no dimension repeated (matmul, fc, conv Weights/Outputs; not conv Inputs);
+* every projection coefficient is non-negative (tiles are boxes) and every
+  component is priced;
 * the innermost storage level has no spatial fan-out (compute-level operand
   multicast compares points, not deltas, and can fire link transfers);
 * no `no_temporal_reuse`, `no_spatial_reuse`, `no_link_transfer`,
   `rmw_first_update`, `no_coalesce` directive, no residual (imperfect) loop,
   spatial loops tagged X or Y, as many mapping levels as storage levels;
 * every count stays below 2**52 (float64 mirrors of the exact model's ints).
+
+Plain data spaces (each rank one dimension with coefficient 1: matmul, conv
+Weights/Outputs) use the short closed form below; sliding-window data spaces
+(conv Inputs) use `windows.window_traffic` (same results, more work). Under the
+post-2025 stride rule the sliding-window data spaces are analysed per entry by
+the exact nest analysis (restricted to them).
 
 Why plain data spaces are closed-form (FORMATS.md §7): the working set of a
 plain data space at a storage boundary is a box whose offsets along every rank
@@ -42,7 +48,10 @@ from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS
                                      UPDATE_ACTIONS, ModelOptions, action_energy, evaluate,
                                      traffic, unpriced)
 from loopnest.model.nest import analyze
+from loopnest.model.nestarrays import (TEMPORAL, X, NestArrays, flatten, level_starts,
+                                       prefix_extents, take)
 from loopnest.model.result import Result
+from loopnest.model.windows import projection_matrix, window_traffic
 
 _LIMIT = float(2 ** 52)
 
@@ -60,7 +69,7 @@ class BatchResult:
     updates: np.ndarray
     exact_fallback: np.ndarray  # bool: entry evaluated by the exact model
     # Data spaces that the fast path computes per entry with the exact nest analysis
-    # (restricted to those data spaces) instead of the closed form.
+    # (restricted to those data spaces) instead of a closed form.
     exact_dataspaces: tuple[str, ...] = ()
     _workload: Workload = field(repr=False, default=None)
     _arch: Architecture = field(repr=False, default=None)
@@ -102,24 +111,6 @@ def plain_data_spaces(workload: Workload) -> list[bool]:
     return out
 
 
-def _entry_covered(mp: Mapping, N: int) -> bool:
-    if len(mp.levels) != N:
-        return False
-    for s, lm in enumerate(mp.levels):
-        if (lm.no_temporal_reuse or lm.no_spatial_reuse or lm.no_link_transfer
-                or lm.rmw_first_update or lm.no_coalesce):
-            return False
-        for lp in lm.spatial:
-            if lp.spatial not in ("X", "Y") or lp.residual is not None:
-                return False
-            if s == 0 and lp.end > 1:
-                return False
-        for lp in lm.temporal:
-            if lp.residual is not None:
-                return False
-    return True
-
-
 def evaluate_many(workload: Workload, architecture: Architecture, mappings: list[Mapping],
                   tables: CostTables, options: ModelOptions | None = None) -> BatchResult:
     """Evaluate a batch of mappings; see the module docstring for the fast path's coverage."""
@@ -142,27 +133,26 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     if B == 0:
         return res
     plain = plain_data_spaces(workload)
-    res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain) if not p)
-    dims = workload.dimensions
-    dim_index = {d: i for i, d in enumerate(dims)}
+    if options.new_stride_rule:
+        res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain)
+                                     if not p)
     if all(affine_data_spaces(workload)) and not unpriced(arch, tables):
-        fast = [i for i, mp in enumerate(mappings) if _entry_covered(mp, N)]
+        na = flatten(workload, mappings, N)
+        fast = np.nonzero(na.covered)[0]
     else:
-        fast = []
-    if fast:
-        ok = _closed_form(workload, arch, [mappings[i] for i in fast], tables, options, dim_index,
-                          plain)
-        if ok is not None:
-            idx = np.asarray(fast, dtype=np.int64)
-            v, e, c, r, f, u, good = ok
-            sel = idx[good]
-            valid[sel] = v[good]
-            energy[sel] = e[good]
-            cycles[sel] = c[good]
-            reads[sel] = r[good]
-            fills[sel] = f[good]
-            updates[sel] = u[good]
-            fallback[sel] = False
+        fast = np.zeros(0, dtype=np.int64)
+    if len(fast):
+        sub = take(na, fast) if len(fast) < B else na
+        v, e, c, r, f, u, good = _closed_form(workload, arch, sub, [mappings[i] for i in fast],
+                                              tables, options, plain)
+        sel = fast[good]
+        valid[sel] = v[good]
+        energy[sel] = e[good]
+        cycles[sel] = c[good]
+        reads[sel] = r[good]
+        fills[sel] = f[good]
+        updates[sel] = u[good]
+        fallback[sel] = False
     for i in np.nonzero(fallback)[0]:
         r_ = res.result(int(i))
         valid[i] = r_.valid
@@ -185,136 +175,169 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     return res
 
 
-def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], tables: CostTables,
-                 options: ModelOptions, dim_index: dict[str, int], plain: list[bool]):
-    """Vectorised closed form for covered entries. Returns arrays plus a `good` mask
-    (False where a count left the exactly representable range: those fall back)."""
+def _level_products(na: NestArrays, N: int):
+    """Per level [B, N]: products of its spatial ends (all, X, Y)."""
+    B = na.end.shape[0]
+    Fsp = np.ones((B, N), dtype=np.int64)
+    Xsp = np.ones((B, N), dtype=np.int64)
+    Ysp = np.ones((B, N), dtype=np.int64)
+    for s in range(N):
+        at = (na.level == s) & (na.kind != TEMPORAL)
+        Fsp[:, s] = np.where(at, na.end, 1).prod(axis=1)
+        Xsp[:, s] = np.where(at & (na.kind == X), na.end, 1).prod(axis=1)
+        Ysp[:, s] = Fsp[:, s] // Xsp[:, s]
+    return Fsp, Xsp, Ysp
+
+
+def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: list[Mapping],
+                 tables: CostTables, options: ModelOptions, plain: list[bool]):
+    """Closed form for covered entries. Returns arrays plus a `good` mask (False where
+    a count left the exactly representable range or the closed form cannot vouch:
+    those fall back to `evaluate`)."""
     B = len(maps)
     N = len(arch.storage)
     nds = len(workload.data_spaces)
-    D = len(workload.dimensions)
+    dims = workload.dimensions
+    D = len(dims)
+    dim_index = {d: i for i, d in enumerate(dims)}
     dsl = workload.data_spaces
+    keep = na.keep
     # relevance [nds, D+1] (index D = padding, never relevant)
     rel = np.zeros((nds, D + 1), dtype=bool)
     for k, ds in enumerate(dsl):
         for rank in ds.projection:
             for dname, _ in rank:
                 rel[k, dim_index[dname]] = True
-    # ---- loops into padded slot arrays
-    S = [max(len(mp.levels[s].spatial) for mp in maps) for s in range(N)]
-    T = [max(len(mp.levels[s].temporal) for mp in maps) for s in range(N)]
-    sp_dim = [np.full((B, max(S[s], 1)), D, dtype=np.int64) for s in range(N)]
-    sp_end = [np.ones((B, max(S[s], 1)), dtype=np.int64) for s in range(N)]
-    sp_x = [np.zeros((B, max(S[s], 1)), dtype=bool) for s in range(N)]
-    Ttot = sum(T)
-    t_dim = np.full((B, max(Ttot, 1)), D, dtype=np.int64)
-    t_end = np.ones((B, max(Ttot, 1)), dtype=np.int64)
-    t_start = [sum(T[:s]) for s in range(N + 1)]
-    keep = np.zeros((B, N, nds), dtype=bool)
-    ds_names = workload.ds_names
-    for b, mp in enumerate(maps):
-        for s, lm in enumerate(mp.levels):
-            sd, se, sx = sp_dim[s][b], sp_end[s][b], sp_x[s][b]
-            for k, lp in enumerate(lm.spatial):
-                sd[k] = dim_index[lp.dim]
-                se[k] = lp.end
-                sx[k] = lp.spatial == "X"
-            o = t_start[s]
-            for k, lp in enumerate(lm.temporal):
-                t_dim[b, o + k] = dim_index[lp.dim]
-                t_end[b, o + k] = lp.end
-            kp = lm.keep
-            for d in range(nds):
-                if ds_names[d] in kp:
-                    keep[b, s, d] = True
-    # ---- per level spatial products
-    Fsp = np.ones((B, N), dtype=np.int64)
-    Xsp = np.ones((B, N), dtype=np.int64)
-    Ysp = np.ones((B, N), dtype=np.int64)
-    m_irr = np.ones((B, N, nds), dtype=np.int64)  # multicast factor per ds
-    g_rel = np.ones((B, N, nds), dtype=np.int64)  # product of relevant spatial ends
-    ext = np.ones((B, D + 1), dtype=np.int64)
+    pre = prefix_extents(na, D)
+    starts = level_starts(na, N)
+    rows = np.arange(B)
+    Fsp, Xsp, Ysp = _level_products(na, N)
+    # ---- tile sizes and validity (cheap: decides which entries get the traffic analysis)
     size = np.zeros((B, N, nds), dtype=np.int64)
+    Cm = [projection_matrix(ds.projection, dim_index, D) for ds in dsl]
     for s in range(N):
-        se, sd, sx = sp_end[s], sp_dim[s], sp_x[s]
-        Fsp[:, s] = se.prod(axis=1)
-        Xsp[:, s] = np.where(sx, se, 1).prod(axis=1)
-        Ysp[:, s] = np.where(sx, 1, se).prod(axis=1)
-        for d in range(nds):
-            r = rel[d][sd]
-            m_irr[:, s, d] = np.where(r, 1, se).prod(axis=1)
-            g_rel[:, s, d] = np.where(r, se, 1).prod(axis=1)
-        # extents after this level's loops
-        for k in range(sd.shape[1]):
-            np.multiply.at(ext, (np.arange(B), sd[:, k]), se[:, k])
-        for k in range(t_start[s], t_start[s + 1]):
-            np.multiply.at(ext, (np.arange(B), t_dim[:, k]), t_end[:, k])
+        ext = pre[rows, starts[:, s + 1], :]
         for d in range(nds):
             if plain[d]:
-                size[:, s, d] = np.where(rel[d][None, :D], ext[:, :D], 1).prod(axis=1)
-            else:  # box of the affine projection: per rank sum c*(ext-1) + 1
-                tot = np.ones(B, dtype=np.int64)
-                for rank in dsl[d].projection:
-                    span = np.ones(B, dtype=np.int64)
-                    for dname, coef in rank:
-                        span = span + coef * (ext[:, dim_index[dname]] - 1)
-                    tot = tot * span
-                size[:, s, d] = tot
-    if Fsp[:, 0].max() > 1:  # excluded by _entry_covered; defensive
-        return None
-    # ---- weighted delta totals W[s] (fills requested by level s from above)
-    W = np.zeros((B, N, nds), dtype=np.int64)
-    nontriv = t_end > 1
-    for s in range(N - 1):
-        a = t_start[s + 1]
-        ends = t_end[:, a:]
-        for d in range(nds):
-            r = rel[d][t_dim[:, a:]] & nontriv[:, a:]
-            cum = np.logical_or.accumulate(r, axis=1) if r.shape[1] else r
-            W[:, s, d] = size[:, s, d] * np.where(cum, ends, 1).prod(axis=1)
-    CA0 = t_end.prod(axis=1)  # compute accesses (= compute cycles)
-    comp_repl = Fsp.prod(axis=1)
-    repl = np.ones((B, N), dtype=np.int64)
+                size[:, s, d] = np.where(rel[d], ext, 1).prod(axis=1)
+            else:
+                size[:, s, d] = ((ext - 1) @ Cm[d].T + 1).prod(axis=1)
     x_exp = np.ones((B, N), dtype=np.int64)
     y_exp = np.ones((B, N), dtype=np.int64)
     for s in range(N - 2, -1, -1):
-        repl[:, s] = repl[:, s + 1] * Fsp[:, s + 1]
         x_exp[:, s] = x_exp[:, s + 1] * Xsp[:, s + 1]
         y_exp[:, s] = y_exp[:, s + 1] * Ysp[:, s + 1]
-    # exactly-representable guard
-    big = (W.max(axis=(1, 2)) * Fsp.max(axis=1) >= _LIMIT) | (CA0 * comp_repl >= _LIMIT)
-    good = ~big
-    # ---- histograms (one key per level): value v, multicast mm, fanout fan
-    caseB = Fsp > 1  # level has a fan-out below it -> master spatial loop
-    v = np.zeros((B, N, nds))
-    mm = np.ones((B, N, nds))
-    fan = np.where(caseB, Fsp, 1).astype(np.float64)
+    valid = np.ones(B, dtype=bool)
+    for s, lv in enumerate(arch.storage):
+        used = np.where(keep[:, s], size[:, s], 0).sum(axis=1)
+        eff = lv.effective_size
+        if eff is not None:
+            if not lv.allow_overbooking:
+                valid &= used <= eff
+            valid &= ~(used < eff * lv.min_utilization)
+        valid &= (x_exp[:, s] <= lv.meshX) & (y_exp[:, s] <= lv.meshY)
+        fx, fy = arch.fanout(s)
+        valid &= (Xsp[:, s] <= fx) & (Ysp[:, s] <= fy)
+    cp = arch.compute
+    valid &= (Xsp.prod(axis=1) <= cp.meshX) & (Ysp.prod(axis=1) <= cp.meshY)
+    good = np.ones(B, dtype=bool)
+    R = np.zeros((B, N, nds), dtype=np.int64)
+    F = np.zeros((B, N, nds), dtype=np.int64)
+    U = np.zeros((B, N, nds), dtype=np.int64)
+    energy = np.full(B, np.nan)
+    cycles = np.zeros(B, dtype=np.int64)
+    idx = np.nonzero(valid)[0]
+    if len(idx) == B:
+        energy, cycles, R, F, U, good = _traffic_and_energy(
+            workload, arch, na, maps, tables, options, plain, rel, Cm, pre, starts, size, Fsp,
+            Xsp, Ysp, x_exp, y_exp)
+    elif len(idx):
+        out = _traffic_and_energy(workload, arch, take(na, idx), [maps[i] for i in idx], tables,
+                                  options, plain, rel, Cm, pre[idx], starts[idx], size[idx],
+                                  Fsp[idx], Xsp[idx], Ysp[idx], x_exp[idx], y_exp[idx])
+        e_, c_, R[idx], F[idx], U[idx], g_ = out
+        energy[idx] = e_
+        cycles[idx] = c_
+        good[idx] = g_
+    return valid, energy, cycles, R, F, U, good
+
+
+def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, Cm, pre, starts,
+                        size, Fsp, Xsp, Ysp, x_exp, y_exp):
+    """Traffic, energy and cycles of valid covered entries."""
+    B = len(maps)
+    N = len(arch.storage)
+    nds = len(workload.data_spaces)
+    dsl = workload.data_spaces
+    keep = na.keep
+    temporal = na.kind == TEMPORAL
+    good = np.ones(B, dtype=bool)
+    CA0 = np.where(temporal, na.end, 1).prod(axis=1)  # compute accesses (= compute cycles)
+    comp_repl = Fsp.prod(axis=1)
+    repl = np.ones((B, N), dtype=np.int64)
+    for s in range(N - 2, -1, -1):
+        repl[:, s] = repl[:, s + 1] * Fsp[:, s + 1]
+    # ---- per level q: accesses v (sum over multicast groups), vm (sum of v x multicast),
+    # link transfers; partition denominators of the level below
+    v = np.zeros((B, N, nds), dtype=np.int64)
+    vm = np.zeros((B, N, nds), dtype=np.int64)
+    lnk = np.zeros((B, N, nds), dtype=np.int64)
+    denom = size.copy()
     v[:, 0, :] = CA0[:, None]
-    for s in range(1, N):
-        v[:, s, :] = np.where(caseB[:, s, None], g_rel[:, s, :] * W[:, s - 1, :], W[:, s - 1, :])
-        mm[:, s, :] = np.where(caseB[:, s, None], m_irr[:, s, :], 1)
+    vm[:, 0, :] = CA0[:, None]
+    caseB = Fsp > 1  # level has a fan-out below it -> master spatial loop
+    exact_d = []
+    for d in range(nds):
+        if plain[d]:
+            r_d = rel[d][na.dim]
+            for s in range(N - 1):
+                q = s + 1
+                above = temporal & (na.level > s)
+                cum = np.logical_or.accumulate(r_d & above & (na.end > 1), axis=1)
+                W = size[:, s, d] * np.where(cum & above, na.end, 1).prod(axis=1)
+                at = (na.level == q) & ~temporal
+                g_rel = np.where(at & r_d, na.end, 1).prod(axis=1)
+                v[:, q, d] = np.where(caseB[:, q], g_rel * W, W)
+                vm[:, q, d] = np.where(caseB[:, q], Fsp[:, q] * W, W)
+                denom[:, s, d] = np.where(caseB[:, q], size[:, s, d] * g_rel, size[:, s, d])
+        elif options.new_stride_rule:
+            exact_d.append(d)
+        else:
+            wt = window_traffic(Cm[d], na, pre, starts, [arch.fanout(s) for s in range(N)],
+                                options.link_transfers)
+            v[:, 1:, d] = wt.v[:, 1:]
+            vm[:, 1:, d] = wt.vm[:, 1:]
+            lnk[:, 1:, d] = wt.link[:, 1:]
+            denom[:, :N - 1, d] = np.where(caseB[:, 1:], wt.union[:, 1:], size[:, :N - 1, d])
+            good &= wt.good
+    # exactly-representable guard
+    big = (np.maximum(v.max(axis=(1, 2)), vm.max(axis=(1, 2))) >= _LIMIT) \
+        | (CA0 * comp_repl >= _LIMIT)
+    good &= ~big
+    fan = Fsp.astype(np.float64)
     # partition sizes
     part = np.zeros((B, N, nds), dtype=np.int64)
     part[:, N - 1] = size[:, N - 1]
     for s in range(N - 2, -1, -1):
-        denom = np.where(caseB[:, s + 1, None], size[:, s] * g_rel[:, s + 1], size[:, s])
-        part[:, s] = part[:, s + 1] * size[:, s] // denom
+        part[:, s] = part[:, s + 1] * size[:, s] // denom[:, s]
     # parent access share (before masking)
     pas = np.zeros((B, N, nds))
     for s in range(N - 1):
-        pas[:, s] = (v[:, s + 1] * mm[:, s + 1]) / fan[:, s + 1, None]
-    ca = v.copy()
+        pas[:, s] = vm[:, s + 1] / fan[:, s + 1, None]
+    ca = v.astype(np.float64)
+    vf = v.astype(np.float64)
     sz = size.copy()
     # ---- bypass masking (inner -> outer), per entry via masks
     for s in range(N):
         bp = ~keep[:, s, :]
         if s + 1 < N:
             o = s + 1
-            tot = v[:, o] * mm[:, o]
+            tot = vm[:, o].astype(np.float64)
             f = np.divide(ca[:, s] * fan[:, o, None], tot, out=np.ones_like(tot), where=tot != 0)
-            scaled = np.where(tot != 0, v[:, o] * f, v[:, o])
-            v[:, o] = np.where(bp, scaled, v[:, o])
-            ca[:, o] = np.where(bp, v[:, o], ca[:, o])
+            scaled = np.where(tot != 0, vf[:, o] * f, vf[:, o])
+            vf[:, o] = np.where(bp, scaled, vf[:, o])
+            ca[:, o] = np.where(bp, vf[:, o], ca[:, o])
+            lnk[:, o] = np.where(bp, 0, lnk[:, o])
         sz[:, s] = np.where(bp, 0, sz[:, s])
         part[:, s] = np.where(bp, 0, part[:, s])
         ca[:, s] = np.where(bp, 0.0, ca[:, s])
@@ -327,6 +350,9 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
         outermost[:, s] = first
         pas[:, s] = np.where(first, 0.0, pas[:, s])
         kept_above |= keep[:, s]
+    # peer (link) traffic served to the level below
+    peer = np.zeros((B, N, nds), dtype=np.int64)
+    peer[:, :N - 1] = lnk[:, 1:] // repl[:, :N - 1, None]
     # ---- reads / fills / updates
     R = np.zeros((B, N, nds), dtype=np.int64)
     F = np.zeros((B, N, nds), dtype=np.int64)
@@ -335,50 +361,38 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
         c = ca[:, :, d]
         p = pas[:, :, d]
         k = keep[:, :, d]
+        pr = peer[:, :, d]
         if ds.read_write:
             if options.first_read_elision:
-                r = c - part[:, :, d]
-                f = np.where(outermost[:, :, d], p, p - part[:, :, d])
+                r = c + pr - part[:, :, d]
+                f = np.where(outermost[:, :, d], p + pr, p + pr - part[:, :, d])
             else:
-                r = c
-                f = p
+                r = c + pr
+                f = p + pr
             R[:, :, d] = np.where(k, np.rint(r), 0)
             F[:, :, d] = np.where(k, np.maximum(0, np.rint(f)), 0)
             U[:, :, d] = np.where(k, np.rint(c), 0)
         else:
-            R[:, :, d] = np.where(k, np.rint(c), 0)
-            F[:, :, d] = np.where(k, np.rint(p), 0)
-    # ---- validity
-    valid = np.ones(B, dtype=bool)
-    for s, lv in enumerate(arch.storage):
-        used = np.where(keep[:, s], sz[:, s], 0).sum(axis=1)
-        eff = lv.effective_size
-        if eff is not None:
-            if not lv.allow_overbooking:
-                valid &= used <= eff
-            valid &= ~(used < eff * lv.min_utilization)
-        valid &= (x_exp[:, s] <= lv.meshX) & (y_exp[:, s] <= lv.meshY)
-        fx, fy = arch.fanout(s)
-        valid &= (Xsp[:, s] <= fx) & (Ysp[:, s] <= fy)
-    cp = arch.compute
-    valid &= (Xsp.prod(axis=1) <= cp.meshX) & (Ysp.prod(axis=1) <= cp.meshY)
-    # ---- non-plain data spaces: exact nest analysis restricted to them, valid entries only
-    exact_d = [d for d in range(nds) if not plain[d]]
+            R[:, :, d] = np.where(k, np.rint(c + pr), 0)
+            F[:, :, d] = np.where(k, np.rint(p + pr), 0)
+    # ---- data spaces left to the exact nest analysis (restricted to them)
     if exact_d:
         w_r = dataclasses.replace(workload, data_spaces=tuple(dsl[d] for d in exact_d))
-        for b in np.nonzero(valid & good)[0]:
+        for b in np.nonzero(good)[0]:
             mp = maps[b]
-            nest = analyze(w_r, arch, mp, link_transfers=options.link_transfers)
+            nest = analyze(w_r, arch, mp, link_transfers=options.link_transfers,
+                           new_stride_rule=options.new_stride_rule)
             tr = traffic(w_r, arch, mp, nest, options)
             for j, d in enumerate(exact_d):
                 for s in range(N):
                     t = tr[s]
-                    if keep[b, s, d] and t.size[j] != sz[b, s, d]:
+                    if keep[b, s, d] and t.size[j] != size[b, s, d]:
                         good[b] = False  # closed-form tile size disagrees: let evaluate decide
                     R[b, s, d] = t.reads[j]
                     F[b, s, d] = t.fills[j]
                     U[b, s, d] = t.updates[j]
     # ---- energy and cycles
+    cp = arch.compute
     cc = CA0.astype(np.float64)
     e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
     if e_compute is None:
@@ -432,4 +446,4 @@ def _closed_form(workload: Workload, arch: Architecture, maps: list[Mapping], ta
         e_leak = action_energy(tables, lv.name, ("leak",))
         leak = e_leak * cyc_all * np.maximum(1, repl[:, s])
         total = total + (level_energy[s] + leak)
-    return valid, total, cyc_all.astype(np.int64), R, F, U, good
+    return total, cyc_all.astype(np.int64), R, F, U, good

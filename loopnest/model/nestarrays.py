@@ -1,0 +1,189 @@
+"""A batch of mappings flattened to padded loop-nest arrays (for the batched model).
+
+Each mapping becomes the nest `build_nest` builds, minus its trivial loops (which
+change no stride, count or tile): per storage level its spatial loops (mapping order)
+then its temporal loops, inner loop first. Rows are padded with trivial loops
+(`dim = D`, `end = 1`, `level = N`). One Python pass per mapping; everything after
+it is vectorised.
+"""
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter, itemgetter
+
+import numpy as np
+
+from loopnest.ir.mapping import Mapping
+from loopnest.ir.workload import Workload
+
+TEMPORAL, X, Y = 0, 1, 2
+
+
+@dataclass
+class NestArrays:
+    """Padded nests of a batch: [B, L] per loop, [B, N, nds] per level and data space."""
+
+    dim: np.ndarray  # int64, D for padding
+    end: np.ndarray  # int64, 1 for padding
+    level: np.ndarray  # int64, N for padding
+    kind: np.ndarray  # int64: TEMPORAL, X or Y
+    keep: np.ndarray  # bool [B, N, nds]
+    covered: np.ndarray  # bool [B]: in the closed form's coverage (see batch.py)
+
+    @property
+    def spatial(self) -> np.ndarray:
+        return self.kind != TEMPORAL
+
+    @property
+    def temporal(self) -> np.ndarray:
+        return self.kind == TEMPORAL
+
+
+_levels = attrgetter("levels")
+_temporal = attrgetter("temporal")
+_spatial = attrgetter("spatial")
+_keep = attrgetter("keep")
+_end = attrgetter("end")
+_tag = attrgetter("spatial")
+_dim = attrgetter("dim")
+_residual = attrgetter("residual")
+_DIRECTIVES = tuple(attrgetter(a) for a in ("no_temporal_reuse", "no_spatial_reuse",
+                                             "no_link_transfer", "rmw_first_update",
+                                             "no_coalesce"))
+
+
+def _loops(lists: list, dim_of: dict[str, int]):
+    """Non-trivial loops of per-level loop tuples, in order: (owner = index of the
+    level entry, dim, end, the Loop objects, owners of loops with a residual)."""
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = list(chain.from_iterable(lists))
+    ends = np.fromiter(map(_end, flat), dtype=np.int64, count=len(flat))
+    nz = np.nonzero(ends > 1)[0]
+    owner = np.repeat(np.arange(len(lists)), counts)[nz]
+    sel = list(itemgetter(*nz.tolist())(flat)) if len(nz) > 1 else [flat[i] for i in nz]
+    dims = np.fromiter(map(dim_of.__getitem__, map(_dim, sel)), dtype=np.int64, count=len(sel))
+    res = list(map(_residual, sel))
+    if res.count(None) == len(res):
+        res_own = owner[:0]
+    else:
+        res_own = owner[np.fromiter((r is not None for r in res), dtype=bool, count=len(res))]
+    return owner, dims, ends[nz], sel, res_own
+
+
+def flatten(workload: Workload, mappings: list[Mapping], n_levels: int) -> NestArrays:
+    """Flatten mappings; entries outside the closed-form coverage get `covered = False`
+    (directives, residual loops, spatial tags other than X/Y, a fan-out under the
+    innermost level, or a level count that differs from the architecture's).
+
+    Attribute reads go through C-level `map` over the whole batch (a Python loop over
+    every mapping's ~50 loop objects costs more than the closed form itself), with
+    the cyclic garbage collector paused: the temporaries would trigger full
+    collections over every live mapping object."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _flatten(workload, mappings, n_levels)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _flatten(workload: Workload, mappings: list[Mapping], n_levels: int) -> NestArrays:
+    N = n_levels
+    D = len(workload.dimensions)
+    dim_of = {d: i for i, d in enumerate(workload.dimensions)}
+    names = workload.ds_names
+    B = len(mappings)
+    covered = np.fromiter(map(len, map(_levels, mappings)), dtype=np.int64, count=B) == N
+    ok_rows = np.nonzero(covered)[0]
+    if len(ok_rows) < B:
+        lv = list(chain.from_iterable(_levels(mappings[b]) for b in ok_rows.tolist()))
+    else:
+        lv = list(chain.from_iterable(map(_levels, mappings)))
+    # level entries that fail a coverage rule mark their mapping uncovered
+    bad_lv: list[int] = []
+    for get in _DIRECTIVES:
+        if any(map(get, lv)):
+            bad_lv.extend(i for i, x in enumerate(map(get, lv)) if x)
+    # keep masks
+    cache: dict[frozenset, int] = {}
+    keeps = list(map(_keep, lv))
+    for kp in set(keeps):
+        cache[kp] = sum(1 << d for d, n in enumerate(names) if n in kp)
+    kbits = np.fromiter(map(cache.__getitem__, keeps), dtype=np.int64, count=len(keeps))
+    # loops
+    t_own, t_dim, t_end, _, t_res = _loops(list(map(_temporal, lv)), dim_of)
+    s_own, s_dim, s_end, s_sel, s_res = _loops(list(map(_spatial, lv)), dim_of)
+    tags = list(map(_tag, s_sel))
+    s_kind = np.fromiter((X if t == "X" else Y if t == "Y" else -1 for t in tags),
+                         dtype=np.int64, count=len(tags))
+    n_ok = len(ok_rows)
+    lv_row = np.repeat(ok_rows, N)  # mapping index of each level entry
+    bad = np.zeros(n_ok * N, dtype=bool)
+    if bad_lv:
+        bad[np.asarray(bad_lv, dtype=np.int64)] = True
+    bad[t_res] = True
+    bad[s_res] = True
+    bad_s = (s_kind < 0) | (s_own % N == 0)
+    bad[s_own[bad_s]] = True
+    # merge spatial (first) and temporal loops per (mapping, level), keeping order
+    own = np.concatenate([s_own, t_own])
+    order = np.argsort(own * 2 + np.concatenate([np.zeros(len(s_own), dtype=np.int64),
+                                                 np.ones(len(t_own), dtype=np.int64)]),
+                       kind="stable")
+    own = own[order]
+    dim = np.concatenate([s_dim, t_dim])[order]
+    end = np.concatenate([s_end, t_end])[order]
+    kind = np.concatenate([np.where(s_kind < 0, X, s_kind),
+                           np.full(len(t_own), TEMPORAL, dtype=np.int64)])[order]
+    # uncovered mappings: mark and drop their loops
+    bad_row = np.zeros(B, dtype=bool)
+    bad_row[lv_row[bad]] = True
+    covered &= ~bad_row
+    row = lv_row[own]
+    live = covered[row]
+    row, own, dim, end, kind = row[live], own[live], dim[live], end[live], kind[live]
+    level = own % N
+    lens = np.bincount(row, minlength=B)
+    L = max(1, int(lens.max()) if B else 1)
+    first = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    col = np.arange(len(row)) - first[row]
+    P_dim = np.full((B, L), D, dtype=np.int64)
+    P_end = np.ones((B, L), dtype=np.int64)
+    P_level = np.full((B, L), N, dtype=np.int64)
+    P_kind = np.zeros((B, L), dtype=np.int64)
+    P_dim[row, col] = dim
+    P_end[row, col] = end
+    P_level[row, col] = level
+    P_kind[row, col] = kind
+    keep = np.zeros((B, N, len(names)), dtype=bool)
+    keep[ok_rows] = ((kbits.reshape(n_ok, N, 1) >> np.arange(len(names))) & 1).astype(bool)
+    return NestArrays(P_dim, P_end, P_level, P_kind, keep, covered)
+
+
+def prefix_extents(na: NestArrays, n_dims: int) -> np.ndarray:
+    """[B, L+1, D+1]: per loop position j, the product of the ends of loops before j
+    over each dimension (the stride of loop j along its own dimension; at a level's
+    first loop, the tile extents of the level below)."""
+    B, L = na.end.shape
+    oh = np.ones((B, L + 1, n_dims + 1), dtype=np.int64)
+    rows = np.arange(B)[:, None]
+    cols = np.arange(L)[None, :]
+    oh[rows, cols + 1, na.dim] = na.end
+    np.cumprod(oh, axis=1, out=oh)
+    return oh
+
+
+def level_starts(na: NestArrays, n_levels: int) -> np.ndarray:
+    """[B, N+1]: index of each level's first loop (entry N = row length incl. padding
+    start, i.e. the number of real loops)."""
+    lv = na.level
+    return np.stack([(lv < s).sum(axis=1) for s in range(n_levels + 1)], axis=1)
+
+
+def take(na: NestArrays, idx: np.ndarray) -> NestArrays:
+    """The entries `idx` of a batch."""
+    return NestArrays(na.dim[idx], na.end[idx], na.level[idx], na.kind[idx], na.keep[idx],
+                      na.covered[idx])
