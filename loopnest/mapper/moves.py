@@ -104,6 +104,76 @@ def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candida
     return normalize(space, new)
 
 
+def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Move a larger piece (p**k, k >= 1 random) of one dimension's factor between slots."""
+    nd = len(space.dims)
+    slots = space.slots()
+    d = rng.randrange(nd)
+    src = [s for s in slots if cand.tiling.f[s[0]][s[1]][d] > 1]
+    if not src:
+        return None
+    s = rng.choice(src)
+    v = cand.tiling.f[s[0]][s[1]][d]
+    chunks = [q for q in _divisors_gt1(v)]
+    q = rng.choice(chunks)
+    dst = [t for t in slots if t != s and (t[1] == T or space.levels[t[0]].spatial_allowed[t[1] - 1][d])]
+    if not dst:
+        return None
+    t = rng.choice(dst)
+    new = cand.copy()
+    new.tiling.f[s[0]][s[1]][d] //= q
+    new.tiling.f[t[0]][t[1]][d] *= q
+    if t[1] == T and t[0] > 0 and new.tiling.f[t[0]][T][d] == q:
+        order = free_order(space, cand, t[0])
+        order.insert(rng.randrange(len(order) + 1), d)
+        new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
+    return normalize(space, new)
+
+
+def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Exchange a prime of one dimension and a prime of another between two slots.
+
+    Keeps both slots' sizes roughly balanced, so it crosses capacity walls that a
+    single move cannot."""
+    nd = len(space.dims)
+    slots = space.slots()
+    if len(slots) < 2:
+        return None
+    s, t = rng.sample(slots, 2)
+    fs, ft = cand.tiling.f[s[0]][s[1]], cand.tiling.f[t[0]][t[1]]
+    da = [d for d in range(nd) if fs[d] > 1 and _slot_ok(space, t, d)]
+    db = [d for d in range(nd) if ft[d] > 1 and _slot_ok(space, s, d)]
+    if not da or not db:
+        return None
+    a, b = rng.choice(da), rng.choice(db)
+    if a == b:
+        return None
+    pa = rng.choice([p for p, _ in prime_factors(fs[a])])
+    pb = rng.choice([p for p, _ in prime_factors(ft[b])])
+    new = cand.copy()
+    g = new.tiling.f
+    g[s[0]][s[1]][a] //= pa
+    g[t[0]][t[1]][a] *= pa
+    g[t[0]][t[1]][b] //= pb
+    g[s[0]][s[1]][b] *= pb
+    for lvl, kind in (s, t):
+        if kind == T and lvl > 0:
+            order = free_order(space, cand, lvl)
+            for d in range(nd):
+                if g[lvl][T][d] > 1 and d not in order and d in perm_choices(space, lvl, new.tiling):
+                    order.insert(rng.randrange(len(order) + 1), d)
+            new.perms[lvl] = make_perm(space, lvl, new.tiling, order)
+    return normalize(space, new)
+
+
+def _slot_ok(space: MapSpace, slot: tuple[int, int], d: int) -> bool:
+    return slot[1] == T or space.levels[slot[0]].spatial_allowed[slot[1] - 1][d]
+
+
+def _divisors_gt1(n: int) -> list[int]:
+    return [q for q in range(2, n + 1) if n % q == 0]
+
+
 def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
     """Reorder the free loops of one level (swap two, or bring one innermost)."""
     lv = [i for i in range(1, space.nlevels) if len(free_order(space, cand, i)) >= 2]
@@ -112,10 +182,13 @@ def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate
     i = rng.choice(lv)
     order = free_order(space, cand, i)
     a, b = rng.sample(range(len(order)), 2)
-    if rng.random() < 0.5:
+    r = rng.random()
+    if r < 0.4:
         order[a], order[b] = order[b], order[a]
-    else:
+    elif r < 0.7:
         order.insert(0, order.pop(a))
+    else:
+        order.insert(b, order.pop(a))
     new = cand.copy()
     new.perms[i] = make_perm(space, i, new.tiling, order)
     return new
@@ -155,6 +228,26 @@ def neighbours(space: MapSpace, cand: Candidate, rng: random.Random, count: int)
             continue
         out[k] = new
     return list(out.values())
+
+
+def random_neighbour(space: MapSpace, cand: Candidate, rng: random.Random,
+                     tries: int = 20) -> Candidate | None:
+    """One random feasible neighbour (factor, chunk, swap, order or keep move), or None."""
+    for _ in range(tries):
+        r = rng.random()
+        if r < 0.35:
+            new = move_factor(space, cand, rng)
+        elif r < 0.45:
+            new = move_chunk(space, cand, rng)
+        elif r < 0.6:
+            new = swap_factors(space, cand, rng)
+        elif r < 0.88:
+            new = move_perm(space, cand, rng)
+        else:
+            new = move_keep(space, cand, rng)
+        if new is not None and feasible(space, new):
+            return new
+    return None
 
 
 def random_orders(space: MapSpace, tiling: Tiling, rng: random.Random) -> list[tuple[int, ...]]:

@@ -20,12 +20,14 @@ from loopnest.energy.tables import CostTables
 from loopnest.errors import MapperError
 from loopnest.ir.mapping import Mapping
 from loopnest.mapper import moves
+from loopnest.mapper.anneal import Estimator, anneal, best_orders
 from loopnest.mapper.bound import Bound, lower_bound
 from loopnest.mapper.cpsat import TilingModel, random_weights
 from loopnest.mapper.explain import explain_infeasible
 from loopnest.mapper.mapspace import T, Candidate, MapSpace, Tiling, prime_factors
 from loopnest.mapper.objective import cost, strictly_less
 from loopnest.mapper.scoring import BatchFn, Scorer, full_result
+from loopnest.mapper.surrogate import Surrogate
 from loopnest.model.result import Result
 
 
@@ -42,6 +44,8 @@ class SearchOptions:
     quiet: bool = False
     exhaustive_limit: int = 4000
     batch: int = 12
+    anneal_steps: int = 3000  # surrogate-scored moves per annealing run
+    exact_per_run: int = 4  # best distinct candidates of a run re-scored exactly
 
 
 @dataclass
@@ -60,6 +64,7 @@ class SearchOutcome:
     tilings: int
     exhaustive: bool
     history: list[tuple[float, float]] = field(default_factory=list)  # (time, best metric)
+    estimated: int = 0  # candidates scored by the surrogate
 
 
 def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
@@ -104,6 +109,7 @@ class Search:
         self.tables = tables
         self.opt = options
         self.scorer = Scorer(batch_fn)
+        self.est = Estimator(space, Surrogate(space, tables), options.metrics)
         self.rng = random.Random(options.seed)
         self.best: Candidate | None = None
         self.best_res: Result | None = None
@@ -133,7 +139,7 @@ class Search:
     def _progress(self) -> None:
         if self.bar is None:
             return
-        post = {"evals": self.scorer.evaluated}
+        post = {"evals": self.scorer.evaluated, "est": self.est.count}
         r = self.best_res
         if r is not None:
             post.update(E=f"{r.energy / 1e6:.4g}uJ", cyc=r.cycles, EDP=f"{r.edp:.4g}")
@@ -155,7 +161,7 @@ class Search:
     def _stop(self) -> bool:
         if time.monotonic() - self.t0 >= self.opt.timeout:
             return True
-        if self.opt.search_size and self.scorer.valid >= self.opt.search_size:
+        if self.opt.search_size and self.scorer.valid + self.est.count >= self.opt.search_size:
             return True
         g = self.gap()
         return g is not None and g <= 0.0
@@ -276,24 +282,37 @@ class Search:
             self.best_res = full_result(sp.workload, sp.arch, self.tables, mapping)
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
-                             time.monotonic() - self.t0, tilings, exhaustive, self.history)
+                             time.monotonic() - self.t0, tilings, exhaustive, self.history,
+                             self.est.count)
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
+        """Annealing runs (surrogate) from new CP-SAT tilings and from the best so far;
+        the best few candidates of every run are re-scored with the exact model."""
         sp = self.space
         costs = _level_costs(sp, self.tables)
         tilings = 0
         stall = 0
         til, keep = first, keep0
         cp_done = False
+        rnd = 0
         while not self._stop():
             before = self.best_cost
+            start, t0 = None, 0.03
             if til is not None:
                 tilings += 1
                 model.add_nogood(til)
-                scored = self._score(self._variants(til, keep))
-                if scored:
-                    self._local(min(scored, key=lambda x: x[0]))
-            if self.best is not None and not self._stop():
+                vs = self._variants(til, keep)
+                if vs:
+                    start = best_orders(sp, min(vs, key=self.est), self.est, self.rng)
+            elif self.best is not None:
+                start, t0 = self.best, 0.006
+            if start is not None:
+                top = anneal(sp, self.est, start, self.rng, self.opt.anneal_steps, t0=t0,
+                             top=self.opt.exact_per_run, deadline=self.t0 + self.opt.timeout)
+                self._score([c for _, c in top])
+            if rnd % 3 == 2 and self.best is not None and not self._stop():
+                # Exact polish near the best: catches what the surrogate does not
+                # model (link transfers between neighbouring PEs).
                 self._local((self.best_cost, self.best), max_stall=2)
             if before is not None and not strictly_less(self.best_cost, before):
                 stall += 1
@@ -303,8 +322,9 @@ class Search:
                 break
             if self._stop():
                 break
+            rnd += 1
             til = None
-            if not cp_done:
+            if not cp_done and (rnd % 2 == 1 or self.best is None):
                 w, par = random_weights(sp, costs, self.rng)
                 model.set_objective(w, par)
                 left = self.opt.timeout - (time.monotonic() - self.t0)
@@ -313,14 +333,6 @@ class Search:
                                             workers=self.opt.threads)
                 if til is None and st == "INFEASIBLE":
                     cp_done = True  # every tiling has been seen
-            if til is None and self.best is not None:
-                # Restart: perturb the best with a few random moves.
-                c = self.best
-                for _ in range(3):
-                    c = moves.move_factor(sp, c, self.rng) or c
-                if moves.feasible(sp, c):
-                    s = self._score([c])
-                    self._local(s[0])
         return tilings
 
     def _open_bar(self) -> None:

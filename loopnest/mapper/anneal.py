@@ -1,0 +1,143 @@
+"""Simulated annealing over candidates, scored by the fast surrogate.
+
+The surrogate (`surrogate.py`) costs a fraction of a millisecond, so one annealing
+run looks at thousands of candidates; the search then re-scores the best few
+distinct candidates of every run with the exact model. The cost annealed is a
+log-domain scalarization of the metric list (first metric dominant), so moves are
+judged by relative change whatever the units.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from typing import Callable
+
+from loopnest.mapper import moves
+from loopnest.mapper.mapspace import Candidate, MapSpace
+from loopnest.mapper.surrogate import Surrogate
+
+CostFn = Callable[[Candidate], float]
+WEIGHTS = (1.0, 1e-3, 1e-6, 1e-9)
+
+
+def metric_values(energy: float, cycles: float, lla: float, metrics: tuple[str, ...]) -> tuple[float, ...]:
+    """Metric values as `objective.metric_value` defines them."""
+    out = []
+    for m in metrics:
+        if m == "energy":
+            out.append(energy)
+        elif m == "delay":
+            out.append(float(cycles))
+        elif m == "edp":
+            out.append(energy * cycles)
+        else:
+            out.append(lla)
+    return tuple(out)
+
+
+def scalar(values: tuple[float, ...]) -> float:
+    """Log-domain scalarization: the first metric dominates, later ones break ties."""
+    if any(v == math.inf for v in values):
+        return math.inf
+    return sum(w * math.log(max(v, 1e-30)) for w, v in zip(WEIGHTS, values))
+
+
+class Estimator:
+    """Cached surrogate cost of candidates for one metric list."""
+
+    def __init__(self, space: MapSpace, surrogate: Surrogate, metrics: tuple[str, ...]) -> None:
+        self.space = space
+        self.sur = surrogate
+        self.metrics = metrics
+        self.cache: dict[tuple, float] = {}
+        self.count = 0
+
+    def __call__(self, cand: Candidate) -> float:
+        k = cand.key()
+        c = self.cache.get(k)
+        if c is None:
+            e, cyc, lla = self.sur.estimate(cand)
+            c = scalar(metric_values(e, cyc, lla, self.metrics))
+            self.cache[k] = c
+            self.count += 1
+        return c
+
+
+def anneal(space: MapSpace, cost: CostFn, start: Candidate, rng: random.Random, steps: int,
+           t0: float = 0.03, t1: float = 3e-4, top: int = 6,
+           deadline: float | None = None) -> list[tuple[float, Candidate]]:
+    """Anneal from `start` for `steps` moves; the `top` best distinct candidates seen."""
+    cur, cur_c = start, cost(start)
+    best: list[tuple[float, int, Candidate]] = []  # max-heap via negated cost
+    seen: set[tuple] = set()
+    tick = 0
+
+    def offer(c: float, cand: Candidate) -> None:
+        nonlocal tick
+        if c == math.inf:
+            return
+        k = cand.key()
+        if k in seen:
+            return
+        if len(best) < top:
+            heapq.heappush(best, (-c, tick, cand))
+            seen.add(k)
+        elif -best[0][0] > c:
+            _, _, old = heapq.heapreplace(best, (-c, tick, cand))
+            seen.discard(old.key())
+            seen.add(k)
+        tick += 1
+
+    offer(cur_c, cur)
+    ratio = (t1 / t0) ** (1.0 / max(1, steps - 1))
+    temp = t0
+    for step in range(steps):
+        if deadline is not None and step % 64 == 0 and time.monotonic() >= deadline:
+            break
+        new = moves.random_neighbour(space, cur, rng)
+        temp *= ratio
+        if new is None:
+            continue
+        c = cost(new)
+        if c == math.inf:
+            continue
+        d = c - cur_c
+        if d <= 0 or rng.random() < math.exp(-d / temp):
+            cur, cur_c = new, c
+            offer(c, new)
+    return sorted(((-nc, cand) for nc, _, cand in best), key=lambda x: x[0])
+
+
+def best_orders(space: MapSpace, cand: Candidate, cost: CostFn, rng: random.Random,
+                per_level: int = 24) -> Candidate:
+    """Coordinate descent over each level's loop order (all orders when few, else a sample)."""
+    import itertools
+
+    from loopnest.mapper.mapspace import make_perm, perm_choices
+
+    cur, cur_c = cand, cost(cand)
+    for _ in range(2):
+        improved = False
+        for i in range(space.nlevels - 1, 0, -1):
+            free = perm_choices(space, i, cur.tiling)
+            if len(free) < 2:
+                continue
+            if math.factorial(len(free)) <= per_level:
+                orders = list(itertools.permutations(free))
+            else:
+                orders = []
+                for _ in range(per_level):
+                    o = list(free)
+                    rng.shuffle(o)
+                    orders.append(tuple(o))
+            for o in orders:
+                new = cur.copy()
+                new.perms[i] = make_perm(space, i, new.tiling, o)
+                c = cost(new)
+                if c < cur_c:
+                    cur, cur_c, improved = new, c, True
+        if not improved:
+            break
+    return cur
