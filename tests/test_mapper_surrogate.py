@@ -1,4 +1,5 @@
-"""The search's fast surrogate agrees with the exact model (tiny fixtures, no /work/shared)."""
+"""The search's fast surrogate agrees with the exact model; the lower bound never
+exceeds the exact model on valid mappings (tiny fixtures, no /work/shared)."""
 from __future__ import annotations
 
 import random
@@ -10,9 +11,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures.mapper.designs import conv1d_oc, matmul, no_constraints, tables, three_level  # noqa: E402
+from loopnest.ir.constraints import Constraints, LevelConstraints  # noqa: E402
 from loopnest.mapper import moves  # noqa: E402
+from loopnest.mapper.bound import lower_bound  # noqa: E402
 from loopnest.mapper.cpsat import TilingModel  # noqa: E402
 from loopnest.mapper.mapspace import Candidate, build_mapspace  # noqa: E402
+from loopnest.mapper.search import _spatial_maxima  # noqa: E402
 from loopnest.mapper.surrogate import Surrogate  # noqa: E402
 
 evaluate = pytest.importorskip("loopnest.model.evaluate").evaluate
@@ -42,3 +46,26 @@ def test_surrogate_equals_model(wl, pes):
         r = evaluate(wl, arch, sp.to_mapping(c), tb)
         assert r.valid
         assert e == pytest.approx(r.energy, rel=1e-9) and cyc == r.cycles
+
+
+@pytest.mark.parametrize("wl,forced", [(conv1d_oc(), {"Weights", "Outputs"}),
+                                       (matmul(), {"Z"}), (matmul(), set())],
+                         ids=["conv1d", "matmul-forced", "matmul-free"])
+def test_bound_never_exceeds_model(wl, forced):
+    """Energy and cycle bounds hold on many random valid mappings (2x2 and 4x2 PEs)."""
+    for pes in ((2, 2), (4, 2)):
+        arch, tb = three_level(rf_words=48, pes=pes), tables()
+        cons = Constraints((LevelConstraints(keep=frozenset(forced)), LevelConstraints(),
+                            LevelConstraints()))
+        sp = build_mapspace(wl, arch, cons)
+        tm = TilingModel(sp)
+        par, proven = tm.max_parallelism()
+        b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
+        lowest = float("inf")
+        for c in _walk(sp, 200, seed=7):
+            r = evaluate(wl, arch, sp.to_mapping(c), tb)
+            assert r.valid
+            assert r.energy >= b.energy * (1 - 1e-12), (r.energy, b.energy)
+            assert r.cycles >= b.cycles
+            lowest = min(lowest, r.energy / b.energy)
+        assert lowest < 3.0  # and it is not vacuous

@@ -1,24 +1,30 @@
 """Provable lower bounds on energy, cycles, EDP and last-level accesses for a map space.
 
-Energy >= computes * E_compute
-        + per data space: its distinct elements read (read-only) or updated
-          (read-write) at the outermost level, at that level's per-word cost
-        + per data space: every compute's operand access at the innermost level L
-          that may keep it, divided by the largest multicast possible below L
-          (product of fan-outs at levels <= L), at L's cheapest per-word cost
-        + distinct elements filled / updated at every level the constraints force
-          to keep the data space
-        + leakage over the cycle bound.
+Energy >= computes * E_compute + leakage over the cycle bound
+        + per data space, minimized over the level L that is the innermost to keep it
+          (L ranges up to the innermost level the constraints force to keep it):
+          * read-only: every compute's operand read at L, divided by the largest
+            multicast below L (irrelevant spatial factors for plain data spaces, all
+            fan-out otherwise), and at least its distinct elements; plus its distinct
+            elements filled into L;
+          * read-write: updates at L as above; reads at L = updates - partitions
+            (first-read elision), where the partitions of all instances of L hold at
+            most the distinct elements times the irrelevant spatial replication above L;
+          * distinct elements filled / updated at every forced level above L, and read
+            / updated once at the outermost level.
+        Spatial maxima come from CP-SAT over the same constraints (its proven bound).
 Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven),
           and >= the outermost level's compulsory words / its bandwidth,
           plus the fixed network fill / drain latencies.
-Per-word costs are vector energies / block size (ceil only adds); a missing action
-costs 0, which keeps the bound valid.
+Per-word costs are vector energies / block size / cluster size (ceil only adds); a
+missing action costs 0, which keeps the bound valid. With link transfers a non-plain
+data space may be served by neighbours below L: then only its distinct elements count.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 from loopnest.energy.tables import CostTables
 from loopnest.mapper.mapspace import MapSpace
@@ -77,53 +83,105 @@ def distinct_elements(workload: Workload, ds: DataSpace) -> int:
     return total
 
 
-def _per_word(tables: CostTables, name: str, actions: tuple[str, ...], block: int) -> float:
+def _per_word(tables: CostTables, name: str, actions: tuple[str, ...], block: int,
+              cluster: int = 1) -> float:
+    """Energy per word of an action: vector energy / block size, shared by a cluster."""
     e = tables.energy(name, actions)
-    return (e or 0.0) / max(1, block)
+    return (e or 0.0) / max(1, block) / max(1, cluster)
+
+
+def _plain(ds: DataSpace) -> bool:
+    dims = [rank[0][0] for rank in ds.projection if len(rank) == 1 and rank[0][1] == 1]
+    return len(dims) == len(ds.projection) and len(set(dims)) == len(dims)
+
+
+# max_spatial(dims, levels) -> an upper bound on the product of the spatial factors of
+# `dims` at `levels` over the whole map space (CP-SAT in the search; fan-outs otherwise).
+MaxSpatial = Callable[[frozenset[int], frozenset[int]], int]
+
+
+def _fanout_product(space: MapSpace) -> MaxSpatial:
+    def f(dims: frozenset[int], levels: frozenset[int]) -> int:
+        return math.prod(space.levels[i].fanout[0] * space.levels[i].fanout[1] for i in levels)
+    return f
+
+
+def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
+               max_spatial: MaxSpatial) -> float:
+    """Least energy of one data space's accesses over every mapping (see module doc)."""
+    wl, arch = space.workload, space.arch
+    n = len(arch.storage)
+    macs = wl.macs
+    dist = distinct_elements(wl, ds)
+    dims = wl.dimensions
+    irr = frozenset(k for k, d in enumerate(dims) if d not in ds.dims())
+    plain = _plain(ds)
+    top = arch.storage[-1]
+
+    def word(i: int, acts: tuple[str, ...]) -> float:
+        st = arch.storage[i]
+        return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
+
+    forced = [i for i in range(n - 1) if ds.name in space.levels[i].keep_fixed
+              and not arch.storage[i].is_dummy]
+    last = min(forced) if forced else n - 1
+    best = math.inf
+    for L in range(last + 1):
+        st = arch.storage[L]
+        if L < n - 1 and (ds.name in space.levels[L].bypass_fixed or st.is_dummy):
+            continue
+        below = frozenset(range(L + 1))
+        fan_below = max(1, min(max_spatial(frozenset(range(len(dims))), below), max_par))
+        if plain:
+            mc = max(1, min(max_spatial(irr, below), fan_below))
+        else:
+            mc = fan_below
+        acc = macs / mc
+        if not plain and fan_below > 1:
+            acc = 0.0  # link transfers may serve neighbours: only the compulsory part is sure
+        if ds.read_write:
+            # updates = accesses from below; reads = updates - partition (first-read
+            # elision), and the partitions of all instances hold at most dist times the
+            # irrelevant spatial replication above L.
+            above = frozenset(range(L + 1, n))
+            rep = max_spatial(irr, above) if plain else max_spatial(
+                frozenset(range(len(dims))), above)
+            c = max(acc, dist) * word(L, UPDATE) + max(0.0, acc - dist * rep) * word(L, READ)
+        else:
+            c = max(acc, dist) * word(L, READ)
+            if L < n - 1:
+                c += dist * word(L, FILL)
+        # Forced keeps between L and the top move every element at least once.
+        for f in forced:
+            if f > L:
+                c += dist * word(f, UPDATE if ds.read_write else FILL)
+        if L < n - 1:
+            c += dist * word(n - 1, UPDATE if ds.read_write else READ)
+        best = min(best, c)
+    return best
 
 
 def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
-                proven: bool = True) -> Bound:
+                proven: bool = True, max_spatial: MaxSpatial | None = None) -> Bound:
     """Lower bounds on energy (pJ) and cycles for every mapping of `space`."""
     wl, arch = space.workload, space.arch
     macs = wl.macs
-    n = len(arch.storage)
     top = arch.storage[-1]
-    e_compute = tables.energy(arch.compute.name, COMPUTE) or 0.0
+    max_spatial = max_spatial or _fanout_product(space)
+    e_compute = tables.energy(arch.compute.name, COMPUTE)
+    if e_compute is None:
+        e_compute = (arch.compute.word_bits / 16.0) ** 2
     energy = macs * e_compute
-    fan_upto = []
-    acc = 1
-    for i in range(n):
-        fx, fy = arch.fanout(i)
-        acc *= fx * fy
-        fan_upto.append(acc)
     compulsory_r = compulsory_w = 0
     lla = 0.0
     for ds in wl.data_spaces:
         dist = distinct_elements(wl, ds)
         lla += dist
-        acts = UPDATE if ds.read_write else READ
         if ds.read_write:
             compulsory_w += dist
         else:
             compulsory_r += dist
-        top_cost = _per_word(tables, top.name, acts, top.block_size)
-        # The operand accesses of every compute happen at the innermost level L keeping
-        # ds (at most fan-out-below-L-way multicast); the top level moves every
-        # distinct element at least once in addition when L is not the top.
-        best = max(dist, macs / min(fan_upto[-1], max(1, max_parallelism))) * top_cost
-        for i, st in enumerate(arch.storage[:-1]):
-            lv = space.levels[i]
-            if ds.name in lv.bypass_fixed or st.is_dummy:
-                continue
-            c = macs / min(fan_upto[i], max(1, max_parallelism)) * _per_word(tables, st.name, acts, st.block_size)
-            best = min(best, c + dist * top_cost)
-        energy += best
-        # Forced keeps below the top.
-        for i, st in enumerate(arch.storage[:-1]):
-            if ds.name in space.levels[i].keep_fixed and not st.is_dummy:
-                acts = UPDATE if ds.read_write else FILL
-                energy += dist * _per_word(tables, st.name, acts, st.block_size)
+        energy += _ds_energy(space, tables, ds, max_parallelism, max_spatial)
     cycles = math.ceil(macs / max(1, max_parallelism))
     if top.read_bandwidth:
         cycles = max(cycles, math.ceil(compulsory_r / top.read_bandwidth))

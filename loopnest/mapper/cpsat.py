@@ -358,19 +358,31 @@ class TilingModel:
 
     def max_parallelism(self, time_limit: float = 5.0) -> tuple[int, bool]:
         """An upper bound on the product of all spatial factors, and whether it is proven."""
-        if not self.spatial_prod:
-            return 1, True
+        return self.max_spatial(None, None, time_limit)
+
+    def max_spatial(self, dims: set[int] | None, levels: set[int] | None,
+                    time_limit: float = 5.0) -> tuple[int, bool]:
+        """An upper bound on the product of the spatial factors of `dims` (all when None)
+        at `levels` (all when None) over every tiling, and whether it is proven optimal.
+
+        Call it before any no-good cut: the bound is over the whole space."""
         terms = []
         for (d, k, s), v in self.x.items():
-            if s[1] != T:
-                terms.append(int(round(math.log(self.primes[d][k][0]) * 1e6)) * v)
+            if s[1] == T or (dims is not None and d not in dims):
+                continue
+            if levels is not None and s[0] not in levels:
+                continue
+            terms.append(int(round(math.log(self.primes[d][k][0]) * 1e6)) * v)
+        full = math.prod(lv.fanout[0] * lv.fanout[1] for i, lv in enumerate(self.space.levels)
+                         if levels is None or i in levels)
+        if not terms:
+            return 1, True
         m2 = self.m.Clone()
         m2.Maximize(sum(terms))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = time_limit
         solver.parameters.num_workers = 1
         st = solver.Solve(m2)
-        full = math.prod(lv.fanout[0] * lv.fanout[1] for lv in self.space.levels)
         if st == cp_model.OPTIMAL or st == cp_model.FEASIBLE:
             ub = math.exp(solver.BestObjectiveBound() / 1e6 + 1e-4)
             return min(full, int(math.floor(ub))), st == cp_model.OPTIMAL

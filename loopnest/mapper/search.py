@@ -100,6 +100,23 @@ def _space_size(space: MapSpace, limit: int) -> int | None:
     return total
 
 
+def _spatial_maxima(model: TilingModel) -> Callable[[frozenset[int], frozenset[int]], int]:
+    """Cached CP-SAT upper bounds on spatial factor products (for the lower bound)."""
+    sp = model.space
+    spatial = frozenset(i for i, lv in enumerate(sp.levels) if lv.fanout[0] * lv.fanout[1] > 1)
+    cache: dict[tuple, int] = {}
+
+    def f(dims: frozenset[int], levels: frozenset[int]) -> int:
+        key = (dims, levels & spatial)
+        if not key[1] or not dims:
+            return 1
+        if key not in cache:
+            cache[key] = model.max_spatial(set(dims), set(key[1]), time_limit=2.0)[0]
+        return cache[key]
+
+    return f
+
+
 class Search:
     """One mapper run over a map space."""
 
@@ -236,7 +253,7 @@ class Search:
                 raise explain_infeasible(sp)
             raise MapperError(f"CP-SAT found no tiling within the time limit ({status})")
         par, proven = model.max_parallelism()
-        self.bound = lower_bound(sp, self.tables, par, proven)
+        self.bound = lower_bound(sp, self.tables, par, proven, _spatial_maxima(model))
         size = _space_size(sp, self.opt.exhaustive_limit)
         exhaustive = False
         status = "FEASIBLE"
