@@ -175,11 +175,8 @@ class NestAnalysis:
     # ------------------------------------------------------------------ geometry
     def _project_lo(self, lo: list[int]) -> list[tuple[int, ...]]:
         """Low corner of the operation-space box in every data space."""
-        out = []
-        for ranks in self.proj:
-            out.append(tuple(lo[rank[0][0]] * rank[0][1] if len(rank) == 1
-                             else sum(c * lo[d] for d, c in rank) for rank in ranks))
-        return out
+        return [tuple([lo[r[0][0]] * r[0][1] if len(r) == 1 else sum([c * lo[d] for d, c in r])
+                       for r in ranks]) for ranks in self.proj]
 
     def _get_state(self, l: int) -> _State:
         key = tuple(self.stamp[:-1])
@@ -216,7 +213,7 @@ class NestAnalysis:
         delta: list[P.BoxSet] = []
         for d in range(self.nds):
             lo = los[d]
-            cur = ((lo, tuple(a + e for a, e in zip(lo, ext[d]))),)
+            cur = ((lo, tuple([a + e for a, e in zip(lo, ext[d])])),)
             if track and tsz[d] > ms[d]:
                 ms[d] = tsz[d]
             last = st.last[d]
@@ -225,7 +222,7 @@ class NestAnalysis:
                 delta.append(cur)
                 continue
             # same loop => same box shape, so the move is the difference of low corners
-            t = tuple(a - b for a, b in zip(lo, last[0][0])) if last else None
+            t = tuple([a - b for a, b in zip(lo, last[0][0])]) if last else None
             moved = t is not None and any(t)
             T = st.last_t[d]
             if new_rule and not moved:
@@ -255,11 +252,9 @@ class NestAnalysis:
         dim = lp.dim
         scale = self.stride[l]
         saved = self.transform[dim]
-        sizes: list[list[int]] = []
-        scales: list[int] = []
+        count = self.is_boundary[l - 1]
         delta = self._deltas(l - 1)
-        sizes.append([P.size(x) for x in delta])
-        scales.append(1)
+        tot = [P.size(x) for x in delta] if count else None
         self.transform[dim] += scale
         if n >= 2:
             v = n - 1
@@ -267,16 +262,15 @@ class NestAnalysis:
             self.epochs *= v
             delta = self._deltas(l - 1)
             self.epochs = saved_e
-            sizes.append([P.size(x) for x in delta])
-            scales.append(v)
+            if tot is not None:
+                tot = [a + P.size(x) * v for a, x in zip(tot, delta)]
             self.transform[dim] += scale * v
         self.transform[dim] = saved
-        if self.is_boundary[l - 1]:
+        if tot is not None:
+            ep = self.epochs
             for d in range(self.nds):
-                tot = 0
-                for sz, sc in zip(sizes, scales):
-                    tot += sz[d] * sc
-                st.acc[d][(1, 1)] = st.acc[d].get((1, 1), 0) + tot * self.epochs
+                acc = st.acc[d]
+                acc[(1, 1)] = acc.get((1, 1), 0) + tot[d] * ep
 
     def _spatial(self, l: int) -> None:
         k = l

@@ -24,7 +24,9 @@ def box_size(b: Box) -> int:
 
 def size(s: BoxSet) -> int:
     """Number of points in the set."""
-    return sum(box_size(b) for b in s)
+    if len(s) == 1:
+        return box_size(s[0])
+    return sum([box_size(b) for b in s])
 
 
 def _subtract_box(a: Box, b: Box) -> list[Box]:
