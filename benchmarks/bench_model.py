@@ -3,7 +3,7 @@
 Prints: exact evaluations/s on the reference mapping; batched evaluations/s on
 10,000 random valid mappings; the share of batched results equal to the exact
 ones (must be 100 %); the share that fell back to the exact evaluator.
-Usage: python benchmarks/bench_model.py [--n 10000] [--check N]
+Usage: python benchmarks/bench_model.py [--n 10000] [--check N] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--check", type=int, default=0,
                     help="compare only this many entries with evaluate (0 = all)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="timed batch runs (best is printed)")
     a = ap.parse_args()
     if not CASE.exists():
         print(f"bench_model: reference case not found at {CASE}")
@@ -83,12 +84,17 @@ def main() -> None:
     maps = maps[:a.n]
     print(f"mappings: {len(maps)} valid of {tries} random candidates "
           f"(generated and filtered in {time.perf_counter() - t_gen:.1f} s)")
-    t0 = time.perf_counter()
-    br = evaluate_many(w, arch, maps, tables)
-    dt = time.perf_counter() - t0
+    # best of --repeat runs (the machine is shared: wall time is noisy); CPU time alongside
+    runs = []
+    for _ in range(max(1, a.repeat)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        br = evaluate_many(w, arch, maps, tables)
+        runs.append((time.perf_counter() - t0, time.process_time() - c0))
+    dt, dc = min(runs)
     rate = len(maps) / dt
     print(f"batched: {rate:9.1f} evaluations/s  ({dt * 1e6 / len(maps):.1f} us/mapping; target >= "
-          f"{BATCH_TARGET:.0f}/s -> {rate / BATCH_TARGET:.2f}x of target)")
+          f"{BATCH_TARGET:.0f}/s -> {rate / BATCH_TARGET:.2f}x of target; best of {len(runs)}, "
+          f"CPU time {len(maps) / dc:.0f}/s)")
     fb = br.exact_fallback.mean() * 100
     print(f"fallback: {fb:.1f} % of entries evaluated by the exact model")
     idx = list(range(len(maps)))

@@ -225,3 +225,20 @@ def test_flatten_coverage_flags():
     # inner first: level 0 P2, level 1 R3, level 2 P4
     assert na.end[0, :3].tolist() == [2, 3, 4] and na.level[0, :3].tolist() == [0, 1, 2]
     assert np.array_equal(na.end[0], na.end[5])
+
+
+def test_chunked_batches_with_uncovered_entries(monkeypatch):
+    """Entries are vectorised in chunks; fallback entries keep their places."""
+    import loopnest.model.batch as batch
+    monkeypatch.setattr(batch, "CHUNK", 16)
+    w = conv1d(3, 16, stride=2)
+    a, t = grid()
+    maps = _maps(w, a, 60, seed=4)
+    lvl = maps[7].levels
+    maps[7] = Mapping((lvl[0], LevelMapping(temporal=lvl[1].temporal, spatial=lvl[1].spatial,
+                                            keep=lvl[1].keep,
+                                            no_link_transfer=frozenset({"Inputs"})), lvl[2]))
+    maps[40] = Mapping(maps[40].levels[:2])  # wrong level count: invalid
+    br, _ = _check_many(w, a, t, maps)
+    assert br.exact_fallback.nonzero()[0].tolist() == [7, 40]
+    assert not br.valid[40]

@@ -48,12 +48,14 @@ from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS
                                      UPDATE_ACTIONS, ModelOptions, action_energy, evaluate,
                                      traffic, unpriced)
 from loopnest.model.nest import analyze
-from loopnest.model.nestarrays import (TEMPORAL, X, NestArrays, flatten, level_starts,
-                                       prefix_extents, take)
+from loopnest.model.nestarrays import (TEMPORAL, X, NestArrays, first_from, flatten,
+                                       level_products, level_starts, prefix_extents,
+                                       suffix_products, take)
 from loopnest.model.result import Result
 from loopnest.model.windows import projection_matrix, window_traffic
 
 _LIMIT = float(2 ** 52)
+CHUNK = 1024  # entries per vectorised pass (cache-sized arrays: ~1.5x faster than 10k)
 
 
 @dataclass
@@ -137,22 +139,23 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
         res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain)
                                      if not p)
     if all(affine_data_spaces(workload)) and not unpriced(arch, tables):
-        na = flatten(workload, mappings, N)
-        fast = np.nonzero(na.covered)[0]
-    else:
-        fast = np.zeros(0, dtype=np.int64)
-    if len(fast):
-        sub = take(na, fast) if len(fast) < B else na
-        v, e, c, r, f, u, good = _closed_form(workload, arch, sub, [mappings[i] for i in fast],
-                                              tables, options, plain)
-        sel = fast[good]
-        valid[sel] = v[good]
-        energy[sel] = e[good]
-        cycles[sel] = c[good]
-        reads[sel] = r[good]
-        fills[sel] = f[good]
-        updates[sel] = u[good]
-        fallback[sel] = False
+        for lo in range(0, B, CHUNK):  # chunks keep the [chunk, loops] arrays cache-sized
+            chunk = mappings[lo:lo + CHUNK]
+            na = flatten(workload, chunk, N)
+            fast = np.nonzero(na.covered)[0]
+            if not len(fast):
+                continue
+            sub = take(na, fast) if len(fast) < len(chunk) else na
+            v, e, c, r, f, u, good = _closed_form(workload, arch, sub, [chunk[i] for i in fast],
+                                                  tables, options, plain)
+            sel = lo + fast[good]
+            valid[sel] = v[good]
+            energy[sel] = e[good]
+            cycles[sel] = c[good]
+            reads[sel] = r[good]
+            fills[sel] = f[good]
+            updates[sel] = u[good]
+            fallback[sel] = False
     for i in np.nonzero(fallback)[0]:
         r_ = res.result(int(i))
         valid[i] = r_.valid
@@ -175,18 +178,12 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     return res
 
 
-def _level_products(na: NestArrays, N: int):
+def _level_products(na: NestArrays, starts: np.ndarray):
     """Per level [B, N]: products of its spatial ends (all, X, Y)."""
-    B = na.end.shape[0]
-    Fsp = np.ones((B, N), dtype=np.int64)
-    Xsp = np.ones((B, N), dtype=np.int64)
-    Ysp = np.ones((B, N), dtype=np.int64)
-    for s in range(N):
-        at = (na.level == s) & (na.kind != TEMPORAL)
-        Fsp[:, s] = np.where(at, na.end, 1).prod(axis=1)
-        Xsp[:, s] = np.where(at & (na.kind == X), na.end, 1).prod(axis=1)
-        Ysp[:, s] = Fsp[:, s] // Xsp[:, s]
-    return Fsp, Xsp, Ysp
+    sp = na.kind != TEMPORAL
+    Fsp = level_products(np.where(sp, na.end, 1), starts)
+    Xsp = level_products(np.where(na.kind == X, na.end, 1), starts)
+    return Fsp, Xsp, Fsp // Xsp
 
 
 def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: list[Mapping],
@@ -211,17 +208,16 @@ def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: l
     pre = prefix_extents(na, D)
     starts = level_starts(na, N)
     rows = np.arange(B)
-    Fsp, Xsp, Ysp = _level_products(na, N)
+    Fsp, Xsp, Ysp = _level_products(na, starts)
     # ---- tile sizes and validity (cheap: decides which entries get the traffic analysis)
     size = np.zeros((B, N, nds), dtype=np.int64)
     Cm = [projection_matrix(ds.projection, dim_index, D) for ds in dsl]
-    for s in range(N):
-        ext = pre[rows, starts[:, s + 1], :]
-        for d in range(nds):
-            if plain[d]:
-                size[:, s, d] = np.where(rel[d], ext, 1).prod(axis=1)
-            else:
-                size[:, s, d] = ((ext - 1) @ Cm[d].T + 1).prod(axis=1)
+    ext_lv = pre[rows[:, None], starts[:, 1:], :]  # [B, N, D+1] extents at each boundary
+    for d in range(nds):
+        if plain[d]:
+            size[:, :, d] = np.where(rel[d], ext_lv, 1).prod(axis=2)
+        else:
+            size[:, :, d] = ((ext_lv - 1) @ Cm[d].T + 1).prod(axis=2)
     x_exp = np.ones((B, N), dtype=np.int64)
     y_exp = np.ones((B, N), dtype=np.int64)
     for s in range(N - 2, -1, -1):
@@ -249,12 +245,13 @@ def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: l
     idx = np.nonzero(valid)[0]
     if len(idx) == B:
         energy, cycles, R, F, U, good = _traffic_and_energy(
-            workload, arch, na, maps, tables, options, plain, rel, Cm, pre, starts, size, Fsp,
-            Xsp, Ysp, x_exp, y_exp)
+            workload, arch, na, maps, tables, options, plain, rel, Cm, pre, starts, ext_lv, size,
+            Fsp, Xsp, Ysp, x_exp, y_exp)
     elif len(idx):
         out = _traffic_and_energy(workload, arch, take(na, idx), [maps[i] for i in idx], tables,
-                                  options, plain, rel, Cm, pre[idx], starts[idx], size[idx],
-                                  Fsp[idx], Xsp[idx], Ysp[idx], x_exp[idx], y_exp[idx])
+                                  options, plain, rel, Cm, pre[idx], starts[idx], ext_lv[idx],
+                                  size[idx], Fsp[idx], Xsp[idx], Ysp[idx], x_exp[idx],
+                                  y_exp[idx])
         e_, c_, R[idx], F[idx], U[idx], g_ = out
         energy[idx] = e_
         cycles[idx] = c_
@@ -263,7 +260,7 @@ def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: l
 
 
 def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, Cm, pre, starts,
-                        size, Fsp, Xsp, Ysp, x_exp, y_exp):
+                        ext_lv, size, Fsp, Xsp, Ysp, x_exp, y_exp):
     """Traffic, energy and cycles of valid covered entries."""
     B = len(maps)
     N = len(arch.storage)
@@ -271,8 +268,10 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
     dsl = workload.data_spaces
     keep = na.keep
     temporal = na.kind == TEMPORAL
+    rows = np.arange(B)
     good = np.ones(B, dtype=bool)
-    CA0 = np.where(temporal, na.end, 1).prod(axis=1)  # compute accesses (= compute cycles)
+    suf = suffix_products(np.where(temporal, na.end, 1))
+    CA0 = suf[:, 0]  # compute accesses (= compute cycles)
     comp_repl = Fsp.prod(axis=1)
     repl = np.ones((B, N), dtype=np.int64)
     for s in range(N - 2, -1, -1):
@@ -290,29 +289,33 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
     for d in range(nds):
         if plain[d]:
             r_d = rel[d][na.dim]
+            # fills requested by level s: |tile| x the temporal ends above s from the
+            # innermost relevant one outward
+            first_rel = first_from(temporal & r_d & (na.end > 1))
+            g_rels = level_products(np.where(~temporal & r_d, na.end, 1), starts)
             for s in range(N - 1):
                 q = s + 1
-                above = temporal & (na.level > s)
-                cum = np.logical_or.accumulate(r_d & above & (na.end > 1), axis=1)
-                W = size[:, s, d] * np.where(cum & above, na.end, 1).prod(axis=1)
-                at = (na.level == q) & ~temporal
-                g_rel = np.where(at & r_d, na.end, 1).prod(axis=1)
+                W = size[:, s, d] * suf[rows, first_rel[rows, starts[:, q]]]
+                g_rel = g_rels[:, q]
                 v[:, q, d] = np.where(caseB[:, q], g_rel * W, W)
                 vm[:, q, d] = np.where(caseB[:, q], Fsp[:, q] * W, W)
                 denom[:, s, d] = np.where(caseB[:, q], size[:, s, d] * g_rel, size[:, s, d])
         elif options.new_stride_rule:
             exact_d.append(d)
         else:
-            wt = window_traffic(Cm[d], na, pre, starts, [arch.fanout(s) for s in range(N)],
-                                options.link_transfers)
+            wt = window_traffic(Cm[d], na, pre, starts, ext_lv,
+                                [arch.fanout(s) for s in range(N)], options.link_transfers)
             v[:, 1:, d] = wt.v[:, 1:]
             vm[:, 1:, d] = wt.vm[:, 1:]
             lnk[:, 1:, d] = wt.link[:, 1:]
             denom[:, :N - 1, d] = np.where(caseB[:, 1:], wt.union[:, 1:], size[:, :N - 1, d])
             good &= wt.good
-    # exactly-representable guard
-    big = (np.maximum(v.max(axis=(1, 2)), vm.max(axis=(1, 2))) >= _LIMIT) \
-        | (CA0 * comp_repl >= _LIMIT)
+    # exactly-representable guard, in floats so that no int64 wrap-around can hide: every
+    # count at level s+1 is at most |tile_s| x (temporal ends above s) x (its fan-out)
+    above = suf[rows[:, None], starts[:, 1:]].astype(np.float64)  # [B, N]
+    bound = size[:, :N - 1].astype(np.float64) * (above[:, :N - 1] * Fsp[:, 1:])[:, :, None]
+    big = (bound.max(axis=(1, 2), initial=0.0) >= _LIMIT) \
+        | (CA0.astype(np.float64) * comp_repl >= _LIMIT)
     good &= ~big
     fan = Fsp.astype(np.float64)
     # partition sizes
@@ -392,6 +395,7 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
                     F[b, s, d] = t.fills[j]
                     U[b, s, d] = t.updates[j]
     # ---- energy and cycles
+    kept_any = keep.any(axis=0)
     cp = arch.compute
     cc = CA0.astype(np.float64)
     e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
@@ -415,6 +419,8 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
         sum_w = np.zeros(B)
         for d, ds in enumerate(dsl):
             k = keep[:, s, d]
+            if not kept_any[s, d]:
+                continue
             r, f, u = R[:, s, d], F[:, s, d], U[:, s, d]
             ce = np.ceil(r / bs) * e_r + np.ceil(f / bs) * e_f + np.ceil(u / bs) * e_u
             per_inst = np.where(uc != 0, ce / (xy / np.where(uc != 0, uc, 1)), 0.0)

@@ -187,3 +187,30 @@ def take(na: NestArrays, idx: np.ndarray) -> NestArrays:
     """The entries `idx` of a batch."""
     return NestArrays(na.dim[idx], na.end[idx], na.level[idx], na.kind[idx], na.keep[idx],
                       na.covered[idx])
+
+
+def level_products(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """[B, N]: product of `values` [B, L] over each level's loops (one prefix product,
+    then exact quotients)."""
+    B, L = values.shape
+    cp = np.ones((B, L + 1), dtype=np.int64)
+    np.cumprod(values, axis=1, out=cp[:, 1:])
+    rows = np.arange(B)[:, None]
+    return cp[rows, starts[:, 1:]] // cp[rows, starts[:, :-1]]
+
+
+def suffix_products(values: np.ndarray) -> np.ndarray:
+    """[B, L+1]: product of values[k:] for each k (1 at L)."""
+    B, L = values.shape
+    out = np.ones((B, L + 1), dtype=np.int64)
+    out[:, :L] = np.cumprod(values[:, ::-1], axis=1)[:, ::-1]
+    return out
+
+
+def first_from(mask: np.ndarray) -> np.ndarray:
+    """[B, L+1]: smallest k >= j with mask[k] (L if none)."""
+    B, L = mask.shape
+    idx = np.where(mask, np.arange(L)[None, :], L)
+    out = np.full((B, L + 1), L, dtype=np.int64)
+    out[:, :L] = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+    return out

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loopnest.model.nestarrays import TEMPORAL, NestArrays
+from loopnest.model.nestarrays import TEMPORAL, NestArrays, first_from, suffix_products
 
 
 @dataclass
@@ -113,18 +113,12 @@ def _served(skey, evalid, pvalid, dkey, pc, tkey):
     return ns, gu
 
 
-def _first_from(mask: np.ndarray) -> np.ndarray:
-    """[B, L+1]: smallest k >= j with mask[k] (L if none)."""
-    B, L = mask.shape
-    idx = np.where(mask, np.arange(L)[None, :], L)
-    out = np.full((B, L + 1), L, dtype=np.int64)
-    out[:, :L] = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
-    return out
-
-
 def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.ndarray,
-                   fanouts: list[tuple[int, int]], link_transfers: bool) -> WindowTraffic:
-    """Closed-form nest statistics of the data space with projection matrix C."""
+                   ext_lv: np.ndarray, fanouts: list[tuple[int, int]],
+                   link_transfers: bool) -> WindowTraffic:
+    """Closed-form nest statistics of the data space with projection matrix C.
+    `pre`: nestarrays.prefix_extents; `starts`: level_starts; `ext_lv` [B, N, D+1]: the
+    operation-space extents at each level's boundary; `fanouts`: (X, Y) per level."""
     B, L = na.end.shape
     N = len(fanouts)
     rows = np.arange(B)
@@ -151,19 +145,15 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
     cm = Ct @ amult  # key of each dimension's unit step
     ukey = np.where(real_t, stride * cm[na.dim], 0)
     akey = ukey - (np.cumsum(ukey, axis=1) - ukey)
-    tn = np.where(temporal, n, 1)
-    suf_in = np.ones((B, L + 1), dtype=np.int64)
-    suf_in[:, :L] = np.cumprod(tn[:, ::-1], axis=1)[:, ::-1]  # prod_{j>=k}
+    suf_in = suffix_products(np.where(temporal, n, 1))  # prod_{j>=k} of temporal ends
     cnt = np.where(real_t, (n - 1) * suf_in[:, 1:], 0)
-    nxt = _first_from(real_t)
+    nxt = first_from(real_t)
     pos = np.arange(L)[None, :]
-    for s in range(N):
-        ext = pre[rows, starts[:, s + 1], :]
-        e = (ext - 1) @ Ct + 1  # [B, R]
-        T = e.prod(axis=1)
-        size[:, s] = T
-        if s == N - 1:
-            break
+    ext_r = (ext_lv - 1) @ Ct + 1  # [B, N, R] tile extents per rank
+    size[:] = ext_r.prod(axis=2)
+    for s in range(N - 1):
+        e = ext_r[:, s]
+        T = size[:, s]
         q = s + 1
         k0 = nxt[rows, starts[:, q]]
         has = k0 < L
