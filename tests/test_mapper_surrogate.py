@@ -10,7 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.mapper.designs import conv1d_oc, matmul, no_constraints, tables, three_level  # noqa: E402
+from fixtures.mapper.designs import (conv1d_oc, matmul, no_constraints, shared_rf, tables,  # noqa: E402
+                                     three_level)
 from loopnest.ir.constraints import Constraints, LevelConstraints  # noqa: E402
 from loopnest.mapper import moves  # noqa: E402
 from loopnest.mapper.bound import lower_bound  # noqa: E402
@@ -49,12 +50,15 @@ def test_surrogate_equals_model(wl, pes):
 
 
 @pytest.mark.parametrize("wl,forced", [(conv1d_oc(), {"Weights", "Outputs"}),
+                                       (conv1d_oc(), set()),
                                        (matmul(), {"Z"}), (matmul(), set())],
-                         ids=["conv1d", "matmul-forced", "matmul-free"])
+                         ids=["conv1d-forced", "conv1d-free", "matmul-forced", "matmul-free"])
 def test_bound_never_exceeds_model(wl, forced):
-    """Energy and cycle bounds hold on many random valid mappings (2x2 and 4x2 PEs)."""
-    for pes in ((2, 2), (4, 2)):
-        arch, tb = three_level(rf_words=48, pes=pes), tables()
+    """Energy and cycle bounds hold on many random valid mappings: PE arrays below the
+    global buffer and a register file fanning out to MACs (operand link transfers)."""
+    for arch in (three_level(rf_words=48, pes=(2, 2)), three_level(rf_words=48, pes=(4, 2)),
+                 shared_rf((4, 1))):
+        tb = tables()
         cons = Constraints((LevelConstraints(keep=frozenset(forced)), LevelConstraints(),
                             LevelConstraints()))
         sp = build_mapspace(wl, arch, cons)
@@ -62,7 +66,7 @@ def test_bound_never_exceeds_model(wl, forced):
         par, proven = tm.max_parallelism()
         b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
         lowest = float("inf")
-        for c in _walk(sp, 200, seed=7):
+        for c in _walk(sp, 150, seed=7):
             r = evaluate(wl, arch, sp.to_mapping(c), tb)
             assert r.valid
             assert r.energy >= b.energy * (1 - 1e-12), (r.energy, b.energy)

@@ -4,9 +4,9 @@ Energy >= computes * E_compute + leakage over the cycle bound
         + per data space, minimized over the level L that is the innermost to keep it
           (L ranges up to the innermost level the constraints force to keep it):
           * read-only: every compute's operand read at L, divided by the largest
-            multicast below L (irrelevant spatial factors for plain data spaces, all
-            fan-out otherwise), and at least its distinct elements; plus its distinct
-            elements filled into L;
+            multicast below L (spatial factors of irrelevant dims and of dims in
+            sliding-window ranks: a group's elements agree on every other dim), and at
+            least its distinct elements; plus its distinct elements filled into L;
           * read-write: updates at L as above; reads at L = updates - partitions
             (first-read elision), where the partitions of all instances of L hold at
             most the distinct elements times the irrelevant spatial replication above L;
@@ -17,8 +17,9 @@ Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven)
           and >= the outermost level's compulsory words / its bandwidth,
           plus the fixed network fill / drain latencies.
 Per-word costs are vector energies / block size / cluster size (ceil only adds); a
-missing action costs 0, which keeps the bound valid. With link transfers a non-plain
-data space may be served by neighbours below L: then only its distinct elements count.
+missing action costs 0, which keeps the bound valid. Link transfers (sliding windows
+only) can serve compute operands from neighbouring PEs when the innermost level fans
+out to the compute units: then a non-plain data space counts only its distinct elements.
 """
 from __future__ import annotations
 
@@ -116,12 +117,22 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
     dims = wl.dimensions
     irr = frozenset(k for k, d in enumerate(dims) if d not in ds.dims())
     plain = _plain(ds)
+    # Elements of a multicast group hold identical tiles, so they agree on every dim
+    # that is alone in a rank: only irrelevant dims and dims of multi-term (sliding)
+    # ranks can differ within a group.
+    shareable = irr | frozenset(dims.index(d) for rank in ds.projection if len(rank) > 1
+                                for d, _ in rank)
     top = arch.storage[-1]
 
     def word(i: int, acts: tuple[str, ...]) -> float:
         st = arch.storage[i]
         return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
 
+    # Link transfers can cut accesses only where their receivers keep the data space
+    # (bypass masking rescales a parent to its children's demand and zeroes its links)
+    # or receive it as compute operands: below the innermost keeping level that is the
+    # innermost level's fan-out to the compute units.
+    link_below = arch.fanout(0)[0] * arch.fanout(0)[1] > 1
     forced = [i for i in range(n - 1) if ds.name in space.levels[i].keep_fixed
               and not arch.storage[i].is_dummy]
     last = min(forced) if forced else n - 1
@@ -132,13 +143,10 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
             continue
         below = frozenset(range(L + 1))
         fan_below = max(1, min(max_spatial(frozenset(range(len(dims))), below), max_par))
-        if plain:
-            mc = max(1, min(max_spatial(irr, below), fan_below))
-        else:
-            mc = fan_below
+        mc = max(1, min(max_spatial(shareable, below), fan_below))
         acc = macs / mc
-        if not plain and fan_below > 1:
-            acc = 0.0  # link transfers may serve neighbours: only the compulsory part is sure
+        if not plain and link_below:
+            acc = 0.0  # operands may come over links: only the compulsory part is sure
         if ds.read_write:
             # updates = accesses from below; reads = updates - partition (first-read
             # elision), and the partitions of all instances hold at most dist times the
