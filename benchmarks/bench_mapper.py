@@ -167,25 +167,35 @@ def section_refs(seconds: float) -> None:
         print(f"{'geomean ratio':28s} {'':11s} {'':11s} {g:7.3f}   (target <= 0.9)")
 
 
+def _gaps(out, metrics) -> str:
+    return " ".join(f"{m} {g * 100:.1f}%" if g is not None else f"{m} n/a"
+                    for m, g in zip(metrics, out.gaps))
+
+
 def section_others(seconds: float) -> None:
     print("\n== Designs without reference outputs (estimated energies) ==")
+    from loopnest.mapper.objective import parse_metrics
+
     cases = [(a, [DESIGNS / "top.yaml.jinja2"], {"architecture": a})
              for a in ("simba_like", "simple_output_stationary", "sparse_tensor_core_like")]
     e06 = TL / "06-mapper-convlayer-eyeriss"
     cases.append(("06 eyeriss", sorted(e06.glob("arch/**/*.yaml")) + sorted(e06.glob("prob/*.yaml"))
                   + sorted(e06.glob("mapper/*.yaml")), None))
+    # As the exercise's run_example.py runs it (intmac variant).
     ta = CORPUS / "01_accelergy_timeloop_2020_ispass" / "timeloop+accelergy"
-    cases.append(("timeloop+accelergy", [ta / "arch" / "eyeriss_like-int16.yaml"]
+    cases.append(("timeloop+accelergy", [ta / "arch" / "arch.yaml"]
                   + sorted(ta.glob("arch/components/*.yaml")) + sorted(ta.glob("prob/*.yaml"))
-                  + sorted(ta.glob("mapper/*.yaml")), None))
+                  + sorted(ta.glob("mapper/*.yaml")),
+                  {"mac_class": "intmac", "input_weight_datawidth": 8, "psum_datawidth": 16}))
     for name, files, var in cases:
         try:
             d = load(files, var)
             out = mapper(d, seconds)
             r = out.result
-            gap = f"{out.gap * 100:.1f}%" if out.gap is not None else "n/a"
+            metrics = parse_metrics(d.mapper_options or {})
             print(f"{name:24s} EDP {r.edp:.4e}  energy {r.energy / 1e6:.3f} uJ  cycles {r.cycles}"
-                  f"  util {r.utilization:.2f}  gap {gap}  evals {out.evaluated}")
+                  f"  util {r.utilization:.2f}  gap {_gaps(out, metrics)}  ({out.status},"
+                  f" {out.evaluated} exact / {out.estimated} estimated)")
         except Exception as e:  # noqa: BLE001
             print(f"{name:24s} FAILED: {str(e).splitlines()[0]}")
 

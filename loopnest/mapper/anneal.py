@@ -19,7 +19,6 @@ from loopnest.mapper.mapspace import Candidate, MapSpace
 from loopnest.mapper.surrogate import Surrogate
 
 CostFn = Callable[[Candidate], float]
-WEIGHTS = (1.0, 1e-3, 1e-6, 1e-9)
 
 
 def metric_values(energy: float, cycles: float, lla: float, metrics: tuple[str, ...]) -> tuple[float, ...]:
@@ -38,10 +37,12 @@ def metric_values(energy: float, cycles: float, lla: float, metrics: tuple[str, 
 
 
 def scalar(values: tuple[float, ...]) -> float:
-    """Log-domain scalarization: the first metric dominates, later ones break ties."""
+    """Log-domain scalarization, lexicographic in spirit: each metric weighs 1000x the
+    next, the last weighs 1 (annealing temperatures are relative changes of it)."""
     if any(v == math.inf for v in values):
         return math.inf
-    return sum(w * math.log(max(v, 1e-30)) for w, v in zip(WEIGHTS, values))
+    n = len(values)
+    return sum(1000.0 ** (n - 1 - i) * math.log(max(v, 1e-30)) for i, v in enumerate(values))
 
 
 class Estimator:

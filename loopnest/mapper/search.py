@@ -65,6 +65,7 @@ class SearchOutcome:
     exhaustive: bool
     history: list[tuple[float, float]] = field(default_factory=list)  # (time, best metric)
     estimated: int = 0  # candidates scored by the surrogate
+    gaps: list[float | None] = field(default_factory=list)  # per metric
 
 
 def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
@@ -167,21 +168,30 @@ class Search:
         self.bar.n = int(time.monotonic() - self.t0)
         self.bar.refresh()
 
-    def gap(self) -> float | None:
+    def gaps(self) -> list[float | None]:
+        """best / bound - 1 per metric (None where unknown or the bound is 0)."""
         if self.best_cost is None or self.bound is None:
-            return None
-        b = self.bound.value(self.opt.metrics[0])
-        if b <= 0:
-            return None
-        return max(0.0, self.best_cost[0] / b - 1.0)
+            return [None] * len(self.opt.metrics)
+        out = []
+        for m, v in zip(self.opt.metrics, self.best_cost):
+            b = self.bound.value(m)
+            out.append(max(0.0, v / b - 1.0) if b > 0 else None)
+        return out
+
+    def gap(self) -> float | None:
+        """The gap of the first (optimized) metric."""
+        return self.gaps()[0]
+
+    def _proven(self) -> bool:
+        """Every metric at its bound: lexicographically optimal, nothing left to find."""
+        return all(g is not None and g <= 1e-12 for g in self.gaps())
 
     def _stop(self) -> bool:
         if time.monotonic() - self.t0 >= self.opt.timeout:
             return True
         if self.opt.search_size and self.scorer.valid + self.est.count >= self.opt.search_size:
             return True
-        g = self.gap()
-        return g is not None and g <= 0.0
+        return self._proven()
 
     # -- phases ---------------------------------------------------------------------
     def _variants(self, tiling: Tiling, keep: list[frozenset[str]]) -> list[Candidate]:
@@ -291,7 +301,7 @@ class Search:
             else:
                 b.last_level_accesses = val
         gap = self.gap()
-        if status == "FEASIBLE" and gap is not None and gap <= 1e-12:
+        if status == "FEASIBLE" and self._proven():
             status = "OPTIMAL"
         mapping = sp.to_mapping(self.best) if self.best is not None else None
         if mapping is not None and not self.best_res.storage:
@@ -300,7 +310,7 @@ class Search:
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
                              time.monotonic() - self.t0, tilings, exhaustive, self.history,
-                             self.est.count)
+                             self.est.count, self.gaps())
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs (surrogate) from new CP-SAT tilings and from the best so far;
