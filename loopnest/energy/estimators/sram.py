@@ -1,23 +1,45 @@
-"""SRAM and register files: a smooth fitted model of CACTI 7 in log space.
+"""SRAM and register files: a smooth CACTI 7 trend with a grid correction.
 
-Trend model (not a lookup): ln(E) is a cubic polynomial in x = log2(width),
-y = log2(depth) whose coefficients vary linearly (plus a quadratic term) in
-z = ln(technology), with bank terms in log2(n_banks). The coefficients in
-`_fitted.py` were fitted by `benchmarks/fit_energy_models.py` to CACTI 7 runs
-(22-65 nm, width 32-512, depth 64-65536, 1-8 banks) with an L1 + L-infinity
-objective, so the model follows the trend and bounds the worst error instead of
-chasing CACTI's organisation jumps. Leakage, which is U-shaped in the node,
-has one fit per node, interpolated linearly in ln(node).
+Model, per quantity q in (read pJ, write pJ, area um^2, leakage W), for a
+CACTI-sized array (width w bits, depth d rows, b banks) at a CACTI node n:
 
-Conventions of the hwcomponents CACTI wrapper, which the reference data use:
-* width < 32 bits: priced as a 32-bit array, energy x (0.7 w/32 + 0.3), area
-  and leakage x w/32;
-* depth < 64 x n_banks: priced at that depth, energy x (d/d')^0.78, area and
-  leakage x d/d'.
-Beyond the fitted range: wider than 512 bits = side-by-side 512-bit macros;
-deeper than 65536 rows: energy grows as sqrt(depth) (H-tree length), area
-linearly; nodes outside 22-65 nm scale from the nearest fitted node with
-Stillmaker & Baas factors (supported 7-130 nm).
+    ln q = c_q . features(w, d, n, b) + r_q(n, b, log2 w, log2 d)
+
+* the trend c_q . features is a cubic in log2 w and log2 d whose coefficients
+  vary linearly in ln(n), plus ln(n)^2 and bank terms (`sram_fit.features`),
+  fitted by least squares to all CACTI runs (22-65 nm, width 32-512,
+  depth 64-65536, 1-8 banks; `benchmarks/fit_energy_models.py`);
+* r_q is the correction CACTI's array organisation makes to the trend at the
+  grid sizes (powers of two), interpolated bilinearly in (log2 w, log2 d)
+  between them: off-grid sizes follow the trend's curvature plus the local
+  correction, beyond the grid the correction is held at its edge value.
+  Coefficients and corrections ship in `_sram_fit.py`.
+
+CACTI itself is not smooth in size: between adjacent power-of-two sizes it
+jumps by up to ~2x and sometimes drops when it changes organisation, so no
+model predicts every off-grid run closely; `benchmarks/energy_accuracy.py`
+prints the held-out errors.
+
+Conventions of the hwcomponents-cacti wrapper (hwcomponents_cacti.py, v1.0.40),
+which produced the reference data, are reproduced:
+* banks are rounded up to a power of two b'; leakage x b/b';
+* width is rounded up to a multiple of 8 and to >= 32 bits (w'): energy
+  x (0.7 w/w' + 0.3), area and leakage x w/w';
+* depth is raised to >= 64 b' rows (d'): energy x (d/d')^0.78, area and
+  leakage x d/d';
+* between CACTI nodes (22, 32, 45, 65 nm) values are interpolated linearly
+  in the node, as the wrapper does; below 22 nm energy scales as
+  (node/22)^0.5, area as node/22 and leakage as 0.79 (node/22)^0.5 (the
+  wrapper's IRDS-2022 square-root rule and finFET leakage factor).
+Our own choices outside the data: above 65 nm energy and area continue the
+power law in the node they follow between 45 and 65 nm and leakage (U-shaped
+in the node in CACTI) stays at its 65 nm value (the wrapper would
+interpolate to a CACTI 90 nm run, which the data lack; above 90 nm it falls
+back to 22 nm x sqrt(node/22), a discontinuity we do not copy), to 130 nm;
+wider than 2048 bits: side-by-side 2048-bit macros (energy, area and leakage
+x w/2048, a lower bound: CACTI grows faster than linearly in width); deeper
+than 65536 rows: energy x sqrt(d/65536) (H-tree length), area and leakage
+x d/65536.
 
 Actions: read, write, update (= write), idle (0), leak. Accelergy v0.3
 runtime arguments `data_delta`/`address_delta` scale an access as
@@ -27,107 +49,111 @@ exercise ERTs).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, Mapping
 
-from loopnest.energy import scaling
+from loopnest.energy.estimators.sram_fit import (
+    GRID_DEPTHS, GRID_NODES, GRID_WIDTHS, QUANTITIES, SRAMFit, features)
 from loopnest.energy.plugin import Estimator, EstimatorInputError, number, technology
 
-FIT_NODES = (22.0, 32.0, 45.0, 65.0)
-MIN_W, MAX_W = 32.0, 512.0
-MIN_D_PER_BANK, MAX_D = 64.0, 65536.0
+MIN_W, MAX_TREND_W = 32, 2048
+MAX_D = GRID_DEPTHS[-1]
 CLASSES = ("SRAM", "regfile", "register_file", "cacti_sram", "cache")
+_LX = [math.log2(w) for w in GRID_WIDTHS]
+_LY = [math.log2(d) for d in GRID_DEPTHS]
 
 
-def features(width: float, depth: float, tech_nm: float, banks: float) -> list[float]:
-    """Regressors of the trend model (shared with the fitting script)."""
-    x = math.log2(width) - 7.0
-    y = math.log2(depth) - 10.0
-    z = math.log(tech_nm / 40.0)
-    k = math.log2(banks)
-    cols: list[float] = []
-    for i in range(4):
-        for j in range(4 - i):
-            base = x ** i * y ** j
-            cols.append(base)
-            cols.append(base * z)
-    cols += [z * z, z * z * x, z * z * y, k, k * x, k * y, k * z, k * k]
-    return cols
+def default_fit() -> SRAMFit:
+    """The shipped coefficients and corrections."""
+    from loopnest.energy.estimators import _sram_fit as F
+
+    return SRAMFit(trend=F.TREND, resid=F.RESID)
 
 
-def leak_features(width: float, depth: float, banks: float) -> list[float]:
-    """Regressors of the per-node leakage fit."""
-    x = math.log2(width) - 7.0
-    y = math.log2(depth) - 10.0
-    k = math.log2(banks)
-    cols = [x ** i * y ** j for i in range(4) for j in range(4 - i)]
-    return cols + [k, k * x, k * y, k * k]
-
-
-def _dot(c: Sequence[float], f: Sequence[float]) -> float:
-    return sum(a * b for a, b in zip(c, f))
+def _bracket(grid: list[float], v: float) -> tuple[int, float]:
+    """Cell index and fraction of `v` on `grid`, clamped to the ends."""
+    if v <= grid[0]:
+        return 0, 0.0
+    if v >= grid[-1]:
+        return len(grid) - 2, 1.0
+    i = max(j for j in range(len(grid) - 1) if grid[j] <= v)
+    return i, (v - grid[i]) / (grid[i + 1] - grid[i])
 
 
 class SRAMModel:
     """Energy per access (pJ), area (um^2) and leakage (W) of one SRAM macro."""
 
-    def __init__(self) -> None:
-        from loopnest.energy.estimators import _fitted as F
+    def __init__(self, fit: SRAMFit | None = None) -> None:
+        self.fit = fit if fit is not None else default_fit()
+        self.evaluate = lru_cache(maxsize=4096)(self._evaluate)
 
-        self.read = F.SRAM_READ
-        self.write = F.SRAM_WRITE
-        self.area = F.SRAM_AREA
-        self.leak = F.SRAM_LEAK
+    def _resid(self, q: str, node: float, banks: int, w: float, d: float) -> float:
+        grid = self.fit.resid[q].get(node, {}).get(banks)
+        if grid is None:
+            return 0.0
+        i, ax = _bracket(_LX, math.log2(w))
+        j, ay = _bracket(_LY, math.log2(d))
+        total = 0.0
+        for ii, wx in ((i, 1 - ax), (i + 1, ax)):
+            for jj, wy in ((j, 1 - ay), (j + 1, ay)):
+                v = grid[ii][jj]
+                if v is not None and wx * wy:
+                    total += wx * wy * v
+        return total
 
-    def _core(self, coef: Sequence[float], w: float, d: float, t: float, b: float) -> float:
-        return math.exp(_dot(coef, features(w, d, t, b)))
+    def _at_node(self, q: str, w: float, d: float, node: float, banks: int) -> float:
+        """Quantity at a CACTI node for a CACTI-sized array (w <= 2048, d <= 65536)."""
+        f = features(w, d, node, banks)
+        ln = sum(a * b for a, b in zip(self.fit.trend[q], f))
+        return math.exp(ln + self._resid(q, node, banks, w, d))
 
-    def _leak_core(self, w: float, d: float, t: float, b: float) -> float:
-        f = leak_features(w, d, b)
-        nodes = FIT_NODES
-        if t <= nodes[0]:
-            return math.exp(_dot(self.leak[nodes[0]], f))
+    def _at_tech(self, q: str, w: float, d: float, t: float, banks: int) -> float:
+        nodes = GRID_NODES
+        if t < nodes[0]:
+            s = t / nodes[0]
+            v = self._at_node(q, w, d, nodes[0], banks)
+            return v * (s if q == "area" else s ** 0.5 * (0.79 if q == "leak" else 1.0))
+        if t > nodes[-1]:
+            hi, lo = nodes[-1], nodes[-2]
+            v_hi = self._at_node(q, w, d, hi, banks)
+            if q == "leak":  # U-shaped in the node: no trend to extend
+                return v_hi
+            slope = math.log(v_hi / self._at_node(q, w, d, lo, banks)) / math.log(hi / lo)
+            if t <= 90.0:  # linear towards an extrapolated 90 nm value, like the wrapper
+                a = (t - hi) / (90.0 - hi)
+                return (1 - a) * v_hi + a * v_hi * (90.0 / hi) ** slope
+            return v_hi * (t / hi) ** slope
         for lo, hi in zip(nodes, nodes[1:]):
-            if t <= hi:
-                a = (math.log(t) - math.log(lo)) / (math.log(hi) - math.log(lo))
-                return math.exp(_dot(self.leak[lo], f) * (1 - a) + _dot(self.leak[hi], f) * a)
-        return math.exp(_dot(self.leak[nodes[-1]], f))
+            if lo <= t <= hi:
+                a = (t - lo) / (hi - lo)
+                v = (1 - a) * self._at_node(q, w, d, lo, banks) if a < 1 else 0.0
+                return v + (a * self._at_node(q, w, d, hi, banks) if a > 0 else 0.0)
+        raise AssertionError(t)  # pragma: no cover
 
-    def evaluate(self, width: float, depth: float, tech_nm: float, banks: float = 1.0
-                 ) -> dict[str, float]:
-        """{'read','write' (pJ), 'area' (um^2), 'leak' (W)} with the wrapper conventions."""
+    def _evaluate(self, width: float, depth: float, tech_nm: float, banks: float = 1.0
+                  ) -> dict[str, float]:
         banks = max(1.0, float(banks))
-        e_scale = 1.0
-        a_scale = 1.0
-        w = float(width)
-        if w < MIN_W:
-            e_scale *= 0.7 * w / MIN_W + 0.3
-            a_scale *= w / MIN_W
-            w = MIN_W
-        if w > MAX_W:  # side-by-side macros
-            e_scale *= w / MAX_W
-            a_scale *= w / MAX_W
-            w = MAX_W
-        d = float(depth)
-        dmin = MIN_D_PER_BANK * banks
-        if d < dmin:
-            e_scale *= (d / dmin) ** 0.78
-            a_scale *= d / dmin
-            d = dmin
+        sb = 2 ** math.ceil(math.log2(banks) - 1e-9)
+        w = max(math.ceil(float(width) / 8 - 1e-9) * 8, MIN_W)
+        e_scale = 0.7 * float(width) / w + 0.3
+        a_scale = float(width) / w
+        if w > MAX_TREND_W:  # side-by-side macros
+            e_scale *= w / MAX_TREND_W
+            a_scale *= w / MAX_TREND_W
+            w = MAX_TREND_W
+        d = max(float(depth), 64.0 * sb)
+        e_scale *= (float(depth) / d) ** 0.78
+        a_scale *= float(depth) / d
         if d > MAX_D:
             e_scale *= math.sqrt(d / MAX_D)
             a_scale *= d / MAX_D
             d = MAX_D
-        t = float(tech_nm)
-        t_fit = min(max(t, FIT_NODES[0]), FIT_NODES[-1])
-        ef = scaling.energy_factor(t, t_fit) if t != t_fit else 1.0
-        af = scaling.area_factor(t, t_fit) if t != t_fit else 1.0
-        b = banks
-        return {
-            "read": self._core(self.read, w, d, t_fit, b) * e_scale * ef,
-            "write": self._core(self.write, w, d, t_fit, b) * e_scale * ef,
-            "area": self._core(self.area, w, d, t_fit, b) * a_scale * af,
-            "leak": self._leak_core(w, d, t_fit, b) * a_scale * ef,
-        }
+        out = {q: self._at_tech(q, w, d, float(tech_nm), sb) for q in QUANTITIES}
+        out["read"] *= e_scale
+        out["write"] *= e_scale
+        out["area"] *= a_scale
+        out["leak"] *= a_scale * banks / sb
+        return out
 
 
 class SRAMEstimator(Estimator):
