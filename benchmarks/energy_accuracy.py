@@ -27,7 +27,7 @@ from loopnest.energy.estimators.adc import ADCEstimator  # noqa: E402
 from loopnest.energy.estimators.crossbar import QUANTITIES, CrossbarEstimator  # noqa: E402
 from loopnest.energy.estimators.digital import DigitalEstimator  # noqa: E402
 from loopnest.energy.estimators import sram_fit  # noqa: E402
-from loopnest.energy.estimators.dram import DRAMEstimator  # noqa: E402
+from loopnest.energy.estimators.dram import PJ_PER_BIT, DRAMEstimator  # noqa: E402
 from loopnest.energy.estimators.sram import SRAMModel  # noqa: E402
 from loopnest.energy.estimators.wire import WireEstimator  # noqa: E402
 
@@ -182,6 +182,7 @@ def digital(d: Path) -> None:
 def dram(d: Path) -> None:
     x = DRAMEstimator()
     e = []
+    seen = set()
     for r in rows(d, "dram.csv"):
         try:
             ref = float(r["pJ_per_bit"])
@@ -189,10 +190,13 @@ def dram(d: Path) -> None:
             continue
         if math.isnan(ref) or "PLACEHOLDER" in r["note"]:
             continue
+        seen.add(r["type"])
         e.append(rel(x.per_bit({"type": r["type"]}), ref))
         print(f"      dram {r['type']:7s} ref {ref:6.2f} pJ/b ({r['source'][:28]}) "
               f"ours {x.per_bit({'type': r['type']}):6.2f}")
     report("dram  pJ/bit (HBM2 sources disagree: 6.25/3.9)", e)
+    for t in sorted(set(PJ_PER_BIT) - seen):  # no reference value: cited or derived
+        print(f"      dram {t:7s} no reference; ours {PJ_PER_BIT[t]:6.2f} pJ/b (see dram.py)")
 
 
 def crossbar(d: Path) -> None:

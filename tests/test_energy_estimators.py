@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from loopnest.energy.estimators import dram
 from loopnest.energy.estimators.adc import ADCEstimator
 from loopnest.energy.estimators.digital import DigitalEstimator
 from loopnest.energy.estimators.dram import DRAMEstimator
 from loopnest.energy.estimators.sram import SRAMModel
 from loopnest.energy.estimators.wire import WireEstimator
+from loopnest.energy.plugin import EstimatorInputError
 from loopnest.energy.scaling import area_factor, energy_factor
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "energy"
@@ -23,6 +25,23 @@ def test_dram_per_bit_times_width() -> None:
     assert d.energy("DRAM", {"type": "HBM2", "width": 1024}, "write", {}) == pytest.approx(3993.6)
     for t in ("LPDDR4", "LPDDR", "DDR3", "DDR4", "GDDR5", "GDDR6", "HBM2", "HBM3"):
         assert d.per_bit({"type": t}) > 0
+
+
+def test_dram_cited_and_derived_per_bit_values() -> None:
+    d = DRAMEstimator()
+    # Micron "Ultra-Bandwidth Solutions" table: average device power
+    assert [d.per_bit({"type": t}) for t in ("GDDR6", "GDDR6X", "HBM2E")] == [7.5, 7.25, 6.0]
+    # Micron IDD method, MT40A1G8 DDR4-2400 x8 by hand: activation
+    # 1.2 V x (48 mA x 46.16 ns - 43 x 32 - 34 x 14.16) = 429.888 pJ, read burst
+    # 1.2 x (135 - 43) x 3.332 = 367.853 pJ, over 64 bits
+    assert dram.DDR4_CORE == pytest.approx((429.888 + 367.8528) / 64)
+    # MT41J512M8 DDR3-1600 x8: 1.5 x 911.25 + 1.5 x 119 x 5 = 2259.375 pJ / 64
+    assert dram.DDR3_CORE == pytest.approx(2259.375 / 64)
+    assert d.per_bit({"type": "DDR4"}) == pytest.approx(24.7)  # 70 x 12.465 / 35.303
+    assert d.per_bit({"type": "LPDDR5"}) == pytest.approx(5.6)  # LPDDR4 x (1 - 30 %)
+    assert d.per_bit({"type": "ddr4", "pj_per_bit": 3}) == 3.0
+    with pytest.raises(EstimatorInputError, match="unknown DRAM type 'DDR9'"):
+        d.per_bit({"type": "DDR9"})
 
 
 def test_digital_base_and_scaling() -> None:
