@@ -49,12 +49,44 @@ def test_missing_attribute(tmp_path: Path) -> None:
 
 def test_negative_attribute(tmp_path: Path) -> None:
     e = _run(tmp_path, ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64, depth: -4}"))
-    assert "depth" in e.message and "top.buf" in e.message
+    assert e.message == "component 'top.buf': attribute 'depth' must be > 0, got -4"
+    assert e.file.endswith("arch.yaml") and e.line == 9
+
+
+@pytest.mark.parametrize("cls, attrs, message", [
+    ("SRAM", "{width: 64, depth: lots}", "attribute 'depth' must be a number, got 'lots'"),
+    ("DRAM", "{type: DDR9, width: 64}", "unknown DRAM type 'DDR9'"),
+    ("dac", "{resolution: 4, dac_type: temporal}", "missing attribute 'load_capacitance'"),
+    ("adc", "{resolution: 8, throughput: -1}", "attribute 'throughput' must be > 0, got -1"),
+    ("intmac", "{}", "missing attribute 'multiplier_width'"),
+])
+def test_bad_attribute_per_estimator(tmp_path: Path, cls: str, attrs: str, message: str) -> None:
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls=cls, attrs=attrs))
+    assert e.message.startswith("component 'top.buf': ") and message in e.message
+    assert e.file.endswith("arch.yaml") and e.line == 9
 
 
 def test_technology_out_of_range(tmp_path: Path) -> None:
     e = _run(tmp_path, ARCH.format(tech="3nm", cls="SRAM", attrs="{width: 64, depth: 512}"))
-    assert "technology 3 nm is outside" in e.message and e.line is not None
+    assert e.message == ("component 'top.buf': technology 3 nm is outside the supported range "
+                         "7..130 nm")
+    assert e.file.endswith("arch.yaml") and e.line == 9
+
+
+def test_technology_out_of_range_in_subcomponent(tmp_path: Path) -> None:
+    classes = """compound_components:
+  version: 0.4
+  classes:
+  - name: wrap
+    attributes: {}
+    subcomponents:
+    - {name: a, class: SRAM, attributes: {width: 8, depth: 64, technology: 500nm}}
+    actions:
+    - {name: read, subcomponents: [{name: a, actions: [{name: read}]}]}
+"""
+    e = _run(tmp_path, ARCH.format(tech="45nm", cls="wrap", attrs="{}"), classes)
+    assert "component 'top.buf' (subcomponent a): technology 500 nm is outside" in e.message
+    assert e.file.endswith("classes.yaml") and e.line == 7
 
 
 def test_unknown_action_in_compound(tmp_path: Path) -> None:
@@ -72,7 +104,27 @@ def test_unknown_action_in_compound(tmp_path: Path) -> None:
         actions: [{name: explode}]
 """
     e = _run(tmp_path, ARCH.format(tech="45nm", cls="wrap", attrs="{}"), classes)
-    assert "explode" in e.message and "top.buf" in e.message
+    assert "component 'top.buf' (subcomponent a): class 'intadder' has no action 'explode'" \
+        in e.message
+    assert e.file.endswith("classes.yaml") and e.line == 7
+
+
+def test_unknown_action_in_action_counts(tmp_path: Path) -> None:
+    counts = tmp_path / "counts.yaml"
+    counts.write_text("""action_counts:
+  version: 0.4
+  local:
+  - name: top.buf
+    action_counts:
+    - {name: explode, counts: 10}
+""")
+    f = tmp_path / "arch.yaml"
+    f.write_text(ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64, depth: 512}"))
+    with pytest.raises(EstimationError) as ei:
+        build_documents(load_inputs([str(f), str(counts)]))
+    e = ei.value
+    assert "component 'top.buf': no ERT energy for action 'explode'" in e.message
+    assert e.file.endswith("counts.yaml") and e.line == 6
 
 
 def test_must_specify(tmp_path: Path) -> None:
