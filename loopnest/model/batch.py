@@ -49,8 +49,8 @@ from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS
                                      traffic, unpriced)
 from loopnest.model.nest import analyze
 from loopnest.model.nestarrays import (TEMPORAL, X, NestArrays, first_from, flatten,
-                                       level_products, level_starts, prefix_extents,
-                                       suffix_products, take)
+                                       level_products, level_starts, prefix_extents, prod_last,
+                                       project, sum_last, suffix_products, take)
 from loopnest.model.result import Result
 from loopnest.model.windows import projection_matrix, window_traffic
 
@@ -215,9 +215,9 @@ def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: l
     ext_lv = pre[rows[:, None], starts[:, 1:], :]  # [B, N, D+1] extents at each boundary
     for d in range(nds):
         if plain[d]:
-            size[:, :, d] = np.where(rel[d], ext_lv, 1).prod(axis=2)
+            size[:, :, d] = prod_last(ext_lv[:, :, np.nonzero(rel[d])[0]])
         else:
-            size[:, :, d] = ((ext_lv - 1) @ Cm[d].T + 1).prod(axis=2)
+            size[:, :, d] = prod_last(project(ext_lv - 1, Cm[d]) + 1)
     x_exp = np.ones((B, N), dtype=np.int64)
     y_exp = np.ones((B, N), dtype=np.int64)
     for s in range(N - 2, -1, -1):
@@ -235,7 +235,7 @@ def _closed_form(workload: Workload, arch: Architecture, na: NestArrays, maps: l
         fx, fy = arch.fanout(s)
         valid &= (Xsp[:, s] <= fx) & (Ysp[:, s] <= fy)
     cp = arch.compute
-    valid &= (Xsp.prod(axis=1) <= cp.meshX) & (Ysp.prod(axis=1) <= cp.meshY)
+    valid &= (prod_last(Xsp) <= cp.meshX) & (prod_last(Ysp) <= cp.meshY)
     good = np.ones(B, dtype=bool)
     R = np.zeros((B, N, nds), dtype=np.int64)
     F = np.zeros((B, N, nds), dtype=np.int64)
@@ -272,7 +272,7 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
     good = np.ones(B, dtype=bool)
     suf = suffix_products(np.where(temporal, na.end, 1))
     CA0 = suf[:, 0]  # compute accesses (= compute cycles)
-    comp_repl = Fsp.prod(axis=1)
+    comp_repl = prod_last(Fsp)
     repl = np.ones((B, N), dtype=np.int64)
     for s in range(N - 2, -1, -1):
         repl[:, s] = repl[:, s + 1] * Fsp[:, s + 1]
@@ -394,62 +394,59 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
                     R[b, s, d] = t.reads[j]
                     F[b, s, d] = t.fills[j]
                     U[b, s, d] = t.updates[j]
-    # ---- energy and cycles
-    kept_any = keep.any(axis=0)
+    total, cycles = _energy_and_cycles(arch, tables, dsl, keep, R, F, U, CA0, comp_repl, repl,
+                                       x_exp, y_exp)
+    return total, cycles, R, F, U, good
+
+
+def _energy_and_cycles(arch, tables, dsl, keep, R, F, U, CA0, comp_repl, repl, x_exp, y_exp):
+    """Energy (pJ) and cycles per entry: `evaluate`'s float operations on [B, N, nds]
+    arrays, sums over data spaces and levels in its order."""
+    N = len(arch.storage)
     cp = arch.compute
     cc = CA0.astype(np.float64)
     e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
     if e_compute is None:
         e_compute = (cp.word_bits / 16.0) ** 2
+    lv_ = arch.storage
+    col = lambda xs: np.asarray(xs, dtype=np.float64)[None, :, None]  # noqa: E731
+    e_r = col([action_energy(tables, lv.name, READ_ACTIONS) for lv in lv_])
+    e_f = col([action_energy(tables, lv.name, FILL_ACTIONS) for lv in lv_])
+    e_u = col([action_energy(tables, lv.name, UPDATE_ACTIONS) for lv in lv_])
+    bs = col([lv.block_size for lv in lv_])
+    sc = np.asarray([[dict(lv.per_dataspace_bandwidth_consumption_scale).get(ds.name, 1.0)
+                      for ds in dsl] for lv in lv_], dtype=np.float64)[None]
+    cap = np.asarray([max(1, lv.instances // lv.cluster_size) for lv in lv_], dtype=np.float64)
+    xy = (x_exp * y_exp).astype(np.float64)  # [B, N]
+    uc = np.minimum(xy, cap[None, :])
+    rp = repl.astype(np.float64)
+    rho = np.where(rp != 0, xy / np.where(rp != 0, rp, 1), 1.0)[:, :, None]
+    ce = np.ceil(R / bs) * e_r + np.ceil(F / bs) * e_f + np.ceil(U / bs) * e_u
+    ratio = (xy / np.where(uc != 0, uc, 1))[:, :, None]
+    per_inst = np.where((uc != 0)[:, :, None], ce / ratio, 0.0)
+    e_lvl = sum_last(np.where(keep, per_inst * rp[:, :, None], 0.0))  # [B, N]
+    ccc = cc[:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rd = np.where(ccc != 0, np.ceil(R / rho) / ccc * sc, 0.0)
+        wr = np.where(ccc != 0, np.ceil((F + U) / rho) / ccc * sc, 0.0)
+    sum_r = sum_last(np.where(keep, rd, 0.0))
+    sum_w = sum_last(np.where(keep, wr, 0.0))
+    inf = float("inf")
+    rbw = np.asarray([inf if lv.read_bandwidth is None else lv.read_bandwidth for lv in lv_])
+    wbw = np.asarray([inf if lv.write_bandwidth is None else lv.write_bandwidth for lv in lv_])
+    sbw = np.asarray([inf if lv.shared_bandwidth is None else lv.shared_bandwidth for lv in lv_])
+    slow = np.ones_like(sum_r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slow = np.where(sum_r > rbw, np.minimum(slow, rbw / sum_r), slow)
+        slow = np.where(sum_w > wbw, np.minimum(slow, wbw / sum_w), slow)
+        both = sum_r + sum_w
+        slow = np.where(both > sbw, np.minimum(slow, sbw / both), slow)
+        cyc = np.where(slow > 0, np.ceil(cc[:, None] / np.where(slow > 0, slow, 1.0)), cc[:, None])
+    cyc_all = np.maximum(cc, cyc.max(axis=1))
+    cyc_all = cyc_all + sum(lv.network_fill_latency + lv.network_drain_latency for lv in lv_)
+    e_leak = np.asarray([action_energy(tables, lv.name, ("leak",)) for lv in lv_])
+    leak = e_leak[None, :] * cyc_all[:, None] * np.maximum(1, repl)
     total = (CA0 * comp_repl) * e_compute
-    level_energy = []
-    level_cycles = []
-    for s, lv in enumerate(arch.storage):
-        e_r = action_energy(tables, lv.name, READ_ACTIONS)
-        e_f = action_energy(tables, lv.name, FILL_ACTIONS)
-        e_u = action_energy(tables, lv.name, UPDATE_ACTIONS)
-        xy = (x_exp[:, s] * y_exp[:, s]).astype(np.float64)
-        uc = np.minimum(xy, max(1, lv.instances // lv.cluster_size))
-        rp = repl[:, s].astype(np.float64)
-        rho = np.where(rp != 0, xy / np.where(rp != 0, rp, 1), 1.0)
-        scale_map = dict(lv.per_dataspace_bandwidth_consumption_scale)
-        bs = lv.block_size
-        e_lvl = np.zeros(B)
-        sum_r = np.zeros(B)
-        sum_w = np.zeros(B)
-        for d, ds in enumerate(dsl):
-            k = keep[:, s, d]
-            if not kept_any[s, d]:
-                continue
-            r, f, u = R[:, s, d], F[:, s, d], U[:, s, d]
-            ce = np.ceil(r / bs) * e_r + np.ceil(f / bs) * e_f + np.ceil(u / bs) * e_u
-            per_inst = np.where(uc != 0, ce / (xy / np.where(uc != 0, uc, 1)), 0.0)
-            e_lvl = e_lvl + np.where(k, per_inst * rp, 0.0)
-            sc = scale_map.get(ds.name, 1.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rd = np.where(cc != 0, np.ceil(r / rho) / cc * sc, 0.0)
-                wr = np.where(cc != 0, np.ceil((f + u) / rho) / cc * sc, 0.0)
-            sum_r = sum_r + np.where(k, rd, 0.0)
-            sum_w = sum_w + np.where(k, wr, 0.0)
-        slow = np.ones(B)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if lv.read_bandwidth is not None:
-                slow = np.where(sum_r > lv.read_bandwidth,
-                                np.minimum(slow, lv.read_bandwidth / sum_r), slow)
-            if lv.write_bandwidth is not None:
-                slow = np.where(sum_w > lv.write_bandwidth,
-                                np.minimum(slow, lv.write_bandwidth / sum_w), slow)
-            if lv.shared_bandwidth is not None:
-                slow = np.where(sum_r + sum_w > lv.shared_bandwidth,
-                                np.minimum(slow, lv.shared_bandwidth / (sum_r + sum_w)), slow)
-            cyc = np.where(slow > 0, np.ceil(cc / np.where(slow > 0, slow, 1.0)), cc)
-        level_energy.append(e_lvl)
-        level_cycles.append(cyc)
-    cyc_all = np.max(np.stack([cc] + level_cycles), axis=0)
-    cyc_all = cyc_all + sum(lv.network_fill_latency + lv.network_drain_latency
-                            for lv in arch.storage)
-    for s, lv in enumerate(arch.storage):
-        e_leak = action_energy(tables, lv.name, ("leak",))
-        leak = e_leak * cyc_all * np.maximum(1, repl[:, s])
-        total = total + (level_energy[s] + leak)
-    return total, cyc_all.astype(np.int64), R, F, U, good
+    for s in range(N):
+        total = total + (e_lvl[:, s] + leak[:, s])
+    return total, cyc_all.astype(np.int64)

@@ -42,16 +42,13 @@ class NestArrays:
 
 
 _levels = attrgetter("levels")
-_temporal = attrgetter("temporal")
-_spatial = attrgetter("spatial")
-_keep = attrgetter("keep")
 _end = attrgetter("end")
 _tag = attrgetter("spatial")
 _dim = attrgetter("dim")
 _residual = attrgetter("residual")
-_DIRECTIVES = tuple(attrgetter(a) for a in ("no_temporal_reuse", "no_spatial_reuse",
-                                             "no_link_transfer", "rmw_first_update",
-                                             "no_coalesce"))
+_LEVEL_FIELDS = attrgetter("temporal", "spatial", "keep", "no_temporal_reuse",
+                           "no_spatial_reuse", "no_link_transfer", "rmw_first_update",
+                           "no_coalesce")
 
 
 def _loops(lists: list, dim_of: dict[str, int]):
@@ -102,20 +99,22 @@ def _flatten(workload: Workload, mappings: list[Mapping], n_levels: int) -> Nest
         lv = list(chain.from_iterable(_levels(mappings[b]) for b in ok_rows.tolist()))
     else:
         lv = list(chain.from_iterable(map(_levels, mappings)))
+    # one pass over the level mappings, transposed: loops, keep, directives
+    cols = list(zip(*map(_LEVEL_FIELDS, lv))) if lv else [()] * 8
+    temporal, spatial, keeps = cols[0], cols[1], cols[2]
     # level entries that fail a coverage rule mark their mapping uncovered
     bad_lv: list[int] = []
-    for get in _DIRECTIVES:
-        if any(map(get, lv)):
-            bad_lv.extend(i for i, x in enumerate(map(get, lv)) if x)
+    for col in cols[3:]:
+        if any(col):
+            bad_lv.extend(i for i, x in enumerate(col) if x)
     # keep masks
     cache: dict[frozenset, int] = {}
-    keeps = list(map(_keep, lv))
     for kp in set(keeps):
         cache[kp] = sum(1 << d for d, n in enumerate(names) if n in kp)
     kbits = np.fromiter(map(cache.__getitem__, keeps), dtype=np.int64, count=len(keeps))
     # loops
-    t_own, t_dim, t_end, _, t_res = _loops(list(map(_temporal, lv)), dim_of)
-    s_own, s_dim, s_end, s_sel, s_res = _loops(list(map(_spatial, lv)), dim_of)
+    t_own, t_dim, t_end, _, t_res = _loops(temporal, dim_of)
+    s_own, s_dim, s_end, s_sel, s_res = _loops(spatial, dim_of)
     tags = list(map(_tag, s_sel))
     s_kind = np.fromiter((X if t == "X" else Y if t == "Y" else -1 for t in tags),
                          dtype=np.int64, count=len(tags))
@@ -166,21 +165,30 @@ def _flatten(workload: Workload, mappings: list[Mapping], n_levels: int) -> Nest
 def prefix_extents(na: NestArrays, n_dims: int) -> np.ndarray:
     """[B, L+1, D+1]: per loop position j, the product of the ends of loops before j
     over each dimension (the stride of loop j along its own dimension; at a level's
-    first loop, the tile extents of the level below)."""
+    first loop, the tile extents of the level below). A loop over the (short) loop
+    axis: numpy's cumulative products along it are several times slower."""
     B, L = na.end.shape
-    oh = np.ones((B, L + 1, n_dims + 1), dtype=np.int64)
-    rows = np.arange(B)[:, None]
-    cols = np.arange(L)[None, :]
-    oh[rows, cols + 1, na.dim] = na.end
-    np.cumprod(oh, axis=1, out=oh)
-    return oh
+    out = np.empty((B, L + 1, n_dims + 1), dtype=np.int64)
+    run = np.ones((B, n_dims + 1), dtype=np.int64)
+    rows = np.arange(B)
+    dim, end = na.dim, na.end
+    for j in range(L):
+        out[:, j] = run
+        run[rows, dim[:, j]] *= end[:, j]
+    out[:, L] = run
+    return out
 
 
 def level_starts(na: NestArrays, n_levels: int) -> np.ndarray:
-    """[B, N+1]: index of each level's first loop (entry N = row length incl. padding
-    start, i.e. the number of real loops)."""
-    lv = na.level
-    return np.stack([(lv < s).sum(axis=1) for s in range(n_levels + 1)], axis=1)
+    """[B, N+1]: index of each level's first loop (entry N: the number of real loops)."""
+    B = na.end.shape[0]
+    N1 = n_levels + 1
+    counts = np.bincount((np.arange(B)[:, None] * N1 + na.level).ravel(),
+                         minlength=B * N1).reshape(B, N1)
+    out = np.zeros((B, N1), dtype=np.int64)
+    for s in range(1, N1):
+        out[:, s] = out[:, s - 1] + counts[:, s - 1]
+    return out
 
 
 def take(na: NestArrays, idx: np.ndarray) -> NestArrays:
@@ -213,4 +221,50 @@ def first_from(mask: np.ndarray) -> np.ndarray:
     idx = np.where(mask, np.arange(L)[None, :], L)
     out = np.full((B, L + 1), L, dtype=np.int64)
     out[:, :L] = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+    return out
+
+
+# Reductions over a short last axis (ranks, data spaces, levels): numpy's axis
+# reductions run an outer loop per element there and are ~10x slower than a few
+# whole-array operations.
+def prod_last(x: np.ndarray) -> np.ndarray:
+    """Product over the last axis."""
+    out = x[..., 0].copy()
+    for i in range(1, x.shape[-1]):
+        out *= x[..., i]
+    return out
+
+
+def sum_last(x: np.ndarray) -> np.ndarray:
+    """Sum over the last axis, in index order."""
+    out = x[..., 0].copy()
+    for i in range(1, x.shape[-1]):
+        out += x[..., i]
+    return out
+
+
+def all_last(x: np.ndarray) -> np.ndarray:
+    """Logical and over the last axis."""
+    out = x[..., 0].copy()
+    for i in range(1, x.shape[-1]):
+        out &= x[..., i]
+    return out
+
+
+def project(x: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """[..., D+1] -> [..., R]: x @ C.T for a small, sparse integer matrix C."""
+    out = np.zeros(x.shape[:-1] + (C.shape[0],), dtype=np.int64)
+    for r in range(C.shape[0]):
+        o = out[..., r]
+        for d in np.nonzero(C[r])[0]:
+            c = int(C[r, d])
+            o += x[..., d] if c == 1 else c * x[..., d]
+    return out
+
+
+def dot_last(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x @ w over the last axis for a short integer vector w."""
+    out = x[..., 0] * int(w[0])
+    for i in range(1, x.shape[-1]):
+        out += x[..., i] * int(w[i])
     return out

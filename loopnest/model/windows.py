@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loopnest.model.nestarrays import TEMPORAL, NestArrays, first_from, suffix_products
+from loopnest.model.nestarrays import (TEMPORAL, NestArrays, all_last, dot_last, first_from,
+                                       prod_last, project, suffix_products)
 
 
 @dataclass
@@ -149,8 +150,8 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
     cnt = np.where(real_t, (n - 1) * suf_in[:, 1:], 0)
     nxt = first_from(real_t)
     pos = np.arange(L)[None, :]
-    ext_r = (ext_lv - 1) @ Ct + 1  # [B, N, R] tile extents per rank
-    size[:] = ext_r.prod(axis=2)
+    ext_r = project(ext_lv - 1, C) + 1  # [B, N, R] tile extents per rank
+    size[:] = prod_last(ext_r)
     for s in range(N - 1):
         e = ext_r[:, s]
         T = size[:, s]
@@ -163,7 +164,7 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         c0 = np.where(has, cnt[rows, k0c], 0)
         ceq = c0 + (cnt * eq).sum(axis=1)
         pi = suf_in[rows, starts[:, q]]
-        d0 = T - np.maximum(0, e - np.abs(t0)).prod(axis=1)
+        d0 = T - prod_last(np.maximum(0, e - np.abs(t0)))
         Wq = T * (pi - ceq) + d0 * ceq
         W[:, s] = Wq
         v[:, q] = Wq
@@ -184,8 +185,8 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
                           (stride[fr[:, None], sidx])[:, :, None] * Ct[na.dim[fr[:, None], sidx]],
                           0)  # [K, S, R]
         uext = pre[fr, st_f + nsp_f, :]
-        union[fr, q] = ((uext - 1) @ Ct + 1).prod(axis=1)
-        F = s_end.prod(axis=1)
+        union[fr, q] = prod_last(project(uext - 1, C) + 1)
+        F = prod_last(s_end)
         Fm = int(F.max())
         radix = np.cumprod(s_end, axis=1) // s_end
         el = np.arange(Fm)
@@ -199,7 +200,7 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         if smult is None:
             good[fr] = False
             continue
-        skey = np.where(evalid, sigma @ smult, 0)
+        skey = np.where(evalid, dot_last(sigma, smult), 0)
         G = _distinct(skey)
         Wf = Wq[fr]
         v[fr, q] = G * Wf
@@ -218,9 +219,10 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         whole = d0f == Tf
         # t_0 steps (kind whole: all of Ceq; kind slab: n_0 * (Ceq - cnt_0))
         t0f = t0[fr]
-        i0 = np.nonzero(hasf & (d0f > 0) & (np.abs(t0f) <= span).all(axis=1))[0]
+        i0 = np.nonzero(hasf & (d0f > 0) & all_last(np.abs(t0f) <= span))[0]
         if len(i0):
-            ns, gu = _served(skey[i0], evalid[i0], pvalid[i0], dkey[i0], pc, t0f[i0] @ smult)
+            ns, gu = _served(skey[i0], evalid[i0], pvalid[i0], dkey[i0], pc,
+                             dot_last(t0f[i0], smult))
             rr = fr[i0]
             n0 = n[rr, k0f[i0]]
             wt = np.where(whole[i0], ceq[rr] * Tf[i0], n0 * (ceq[rr] - c0[rr]) * d0f[i0])
@@ -239,12 +241,13 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         u = np.where(real_t[rw, :, None], stride[rw, :, None] * Ct[na.dim[rw]], 0)
         a = u - (np.cumsum(u, axis=1) - u)
         t = a - a[np.arange(len(rw)), k0f[iw]][:, None, :] + t0f[iw][:, None, :]  # [Kw, L, R]
-        later &= (np.abs(t) <= span[iw][:, None, :]).all(axis=2)
+        later &= all_last(np.abs(t) <= span[iw][:, None, :])
         ib, kb = np.nonzero(later)
         if len(ib) == 0:
             continue
         ii = iw[ib]
-        ns, gu = _served(skey[ii], evalid[ii], pvalid[ii], dkey[ii], pc, t[ib, kb] @ smult)
+        ns, gu = _served(skey[ii], evalid[ii], pvalid[ii], dkey[ii], pc,
+                         dot_last(t[ib, kb], smult))
         wt = cnt[fr[ii], kb] * Tf[ii]
         use = gu < G[ii]
         ii, ns, gu, wt = ii[use], ns[use], gu[use], wt[use]
