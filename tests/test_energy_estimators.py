@@ -55,6 +55,16 @@ def test_digital_base_and_scaling() -> None:
     assert area_factor(22, 40) == pytest.approx(0.3664, rel=1e-3)
 
 
+def test_zero_width_logic_costs_nothing_but_negative_width_is_an_error() -> None:
+    # sparse designs declare metadata counters of width 0 when there is no metadata
+    e = DigitalEstimator()
+    a = {"technology": "40nm", "width": 0}
+    assert e.energy("intadder", a, "add", {}) == 0.0
+    assert e.area("intadder", a) == 0.0
+    with pytest.raises(EstimatorInputError, match="'width' must be >= 0, got -8"):
+        e.energy("intadder", {"technology": "40nm", "width": -8}, "add", {})
+
+
 def test_wire_formula() -> None:
     w = WireEstimator()
     a = {"width": 8, "length": "1mm", "capacitance_per_m": 2e-10, "voltage": 0.7}

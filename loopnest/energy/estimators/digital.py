@@ -68,8 +68,9 @@ _MAC_GATED = 0.103 / 2.2
 
 
 def _width(kind: str, a: Mapping[str, Any]) -> float:
-    return number(a, "width", "datawidth", "n_bits", "precision", "bits", "width_a",
-                  positive=True)
+    """Operand width in bits; 0 is allowed and prices the unit at zero, as the
+    Aladdin tables do when they scale with width (e.g. absent metadata counters)."""
+    return number(a, "width", "datawidth", "n_bits", "precision", "bits", "width_a")
 
 
 class DigitalEstimator(Estimator):
