@@ -202,7 +202,8 @@ def level_products(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     then exact quotients)."""
     B, L = values.shape
     cp = np.ones((B, L + 1), dtype=np.int64)
-    np.cumprod(values, axis=1, out=cp[:, 1:])
+    for j in range(L):
+        np.multiply(cp[:, j], values[:, j], out=cp[:, j + 1])
     rows = np.arange(B)[:, None]
     return cp[rows, starts[:, 1:]] // cp[rows, starts[:, :-1]]
 
@@ -211,17 +212,25 @@ def suffix_products(values: np.ndarray) -> np.ndarray:
     """[B, L+1]: product of values[k:] for each k (1 at L)."""
     B, L = values.shape
     out = np.ones((B, L + 1), dtype=np.int64)
-    out[:, :L] = np.cumprod(values[:, ::-1], axis=1)[:, ::-1]
+    for j in range(L - 1, -1, -1):
+        np.multiply(out[:, j + 1], values[:, j], out=out[:, j])
     return out
 
 
 def first_from(mask: np.ndarray) -> np.ndarray:
     """[B, L+1]: smallest k >= j with mask[k] (L if none)."""
     B, L = mask.shape
-    idx = np.where(mask, np.arange(L)[None, :], L)
     out = np.full((B, L + 1), L, dtype=np.int64)
-    out[:, :L] = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+    for j in range(L - 1, -1, -1):
+        out[:, j] = np.where(mask[:, j], j, out[:, j + 1])
     return out
+
+
+def level_counts(mask: np.ndarray, na: NestArrays, n_levels: int) -> np.ndarray:
+    """[B, N]: number of loops of each level where mask holds."""
+    B = mask.shape[0]
+    idx = (np.arange(B)[:, None] * (n_levels + 1) + na.level)[mask]
+    return np.bincount(idx, minlength=B * (n_levels + 1)).reshape(B, n_levels + 1)[:, :n_levels]
 
 
 # Reductions over a short last axis (ranks, data spaces, levels): numpy's axis

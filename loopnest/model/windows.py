@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loopnest.model.nestarrays import (TEMPORAL, NestArrays, all_last, dot_last, first_from,
-                                       prod_last, project, suffix_products)
+                                       level_counts, prod_last, project, suffix_products)
 
 
 @dataclass
@@ -152,6 +152,8 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
     pos = np.arange(L)[None, :]
     ext_r = project(ext_lv - 1, C) + 1  # [B, N, R] tile extents per rank
     size[:] = prod_last(ext_r)
+    nsp_all = level_counts(~temporal, na, N)
+    s_stride = np.where(real_t, stride, 0)
     for s in range(N - 1):
         e = ext_r[:, s]
         T = size[:, s]
@@ -171,7 +173,7 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         vm[:, q] = Wq
         union[:, q] = T
         # ---- fan-out of level q (its spatial loops are its first loops)
-        nsp = ((na.level == q) & (na.kind != TEMPORAL)).sum(axis=1)
+        nsp = nsp_all[:, q]
         fr = np.nonzero(nsp > 0)[0]
         if len(fr) == 0:
             continue
@@ -238,7 +240,7 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
             continue
         rw = fr[iw]
         later = real_t[rw] & (pos > k0[rw][:, None]) & ~eq[rw]
-        u = np.where(real_t[rw, :, None], stride[rw, :, None] * Ct[na.dim[rw]], 0)
+        u = s_stride[rw, :, None] * Ct[na.dim[rw]]
         a = u - (np.cumsum(u, axis=1) - u)
         t = a - a[np.arange(len(rw)), k0f[iw]][:, None, :] + t0f[iw][:, None, :]  # [Kw, L, R]
         later &= all_last(np.abs(t) <= span[iw][:, None, :])
