@@ -18,7 +18,6 @@ from loopnest.mapper import moves
 from loopnest.mapper.mapspace import Candidate, MapSpace
 from loopnest.mapper.surrogate import Surrogate
 
-CostFn = Callable[[Candidate], float]
 
 
 def metric_values(energy: float, cycles: float, lla: float, metrics: tuple[str, ...]) -> tuple[float, ...]:
@@ -55,6 +54,9 @@ class Estimator:
         self.cache: dict[tuple, float] = {}
         self.count = 0
 
+    def many(self, cands: list[Candidate]) -> list[float]:
+        return [self(c) for c in cands]
+
     def __call__(self, cand: Candidate) -> float:
         k = cand.key()
         c = self.cache.get(k)
@@ -66,11 +68,20 @@ class Estimator:
         return c
 
 
-def anneal(space: MapSpace, cost: CostFn, start: Candidate, rng: random.Random, steps: int,
-           t0: float = 0.03, t1: float = 3e-4, top: int = 6,
+BatchCost = Callable[[list[Candidate]], list[float]]
+
+
+def anneal(space: MapSpace, cost_many: BatchCost, start: Candidate, rng: random.Random,
+           budget: int, chains: int = 1, t0: float = 0.03, t1: float = 3e-4, top: int = 6,
            deadline: float | None = None) -> list[tuple[float, Candidate]]:
-    """Anneal from `start` for `steps` moves; the `top` best distinct candidates seen."""
-    cur, cur_c = start, cost(start)
+    """Anneal from `start` over about `budget` candidates; the `top` best distinct seen.
+
+    `chains` independent chains start from `start` and step together: each step
+    proposes one random neighbour per chain and scores the proposals in one call of
+    `cost_many` (a batched model amortizes its per-call overhead over the chains)."""
+    c0 = cost_many([start])[0]
+    cur = [start] * chains
+    cur_c = [c0] * chains
     best: list[tuple[float, int, Candidate]] = []  # max-heap via negated cost
     seen: set[tuple] = set()
     tick = 0
@@ -91,34 +102,40 @@ def anneal(space: MapSpace, cost: CostFn, start: Candidate, rng: random.Random, 
             seen.add(k)
         tick += 1
 
-    offer(cur_c, cur)
+    offer(c0, start)
+    steps = max(1, budget // max(1, chains))
     ratio = (t1 / t0) ** (1.0 / max(1, steps - 1))
     temp = t0
     for step in range(steps):
-        if deadline is not None and step % 64 == 0 and time.monotonic() >= deadline:
+        if deadline is not None and step % 16 == 0 and time.monotonic() >= deadline:
             break
-        new = moves.random_neighbour(space, cur, rng)
+        props = []
+        for j in range(chains):
+            n = moves.random_neighbour(space, cur[j], rng)
+            if n is not None:
+                props.append((j, n))
         temp *= ratio
-        if new is None:
+        if not props:
             continue
-        c = cost(new)
-        if c == math.inf:
-            continue
-        d = c - cur_c
-        if d <= 0 or rng.random() < math.exp(-d / temp):
-            cur, cur_c = new, c
-            offer(c, new)
+        cs = cost_many([n for _, n in props])
+        for (j, n), c in zip(props, cs):
+            offer(c, n)
+            d = c - cur_c[j]
+            if d == math.inf or d != d:
+                continue
+            if d <= 0 or rng.random() < math.exp(-d / temp):
+                cur[j], cur_c[j] = n, c
     return sorted(((-nc, cand) for nc, _, cand in best), key=lambda x: x[0])
 
 
-def best_orders(space: MapSpace, cand: Candidate, cost: CostFn, rng: random.Random,
+def best_orders(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: random.Random,
                 per_level: int = 24) -> Candidate:
     """Coordinate descent over each level's loop order (all orders when few, else a sample)."""
     import itertools
 
     from loopnest.mapper.mapspace import make_perm, perm_choices
 
-    cur, cur_c = cand, cost(cand)
+    cur, cur_c = cand, cost_many([cand])[0]
     for _ in range(2):
         improved = False
         for i in range(space.nlevels - 1, 0, -1):
@@ -133,10 +150,12 @@ def best_orders(space: MapSpace, cand: Candidate, cost: CostFn, rng: random.Rand
                     o = list(free)
                     rng.shuffle(o)
                     orders.append(tuple(o))
+            news = []
             for o in orders:
                 new = cur.copy()
                 new.perms[i] = make_perm(space, i, new.tiling, o)
-                c = cost(new)
+                news.append(new)
+            for c, new in zip(cost_many(news), news):
                 if c < cur_c:
                     cur, cur_c, improved = new, c, True
         if not improved:

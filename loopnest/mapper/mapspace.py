@@ -127,6 +127,32 @@ class MapSpace:
     levels: list[LevelSpace]
     min_parallelism: float | None = None  # product of used/available fan-out
     notes: list[str] = field(default_factory=list)
+    _level_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _ranks: list | None = field(default=None, repr=False, compare=False)
+
+    def ds_ranks(self) -> list[tuple[str, list[list[tuple[int, int]]]]]:
+        """Per data space: (name, ranks as [(dim index, coefficient)])."""
+        if self._ranks is None:
+            idx = {d: k for k, d in enumerate(self.workload.dimensions)}
+            self._ranks = [(ds.name, [[(idx[d], c) for d, c in rank] for rank in ds.projection])
+                           for ds in self.workload.data_spaces]
+        return self._ranks
+
+    def used_words(self, tiling: Tiling, level: int, keep: frozenset[str]) -> int:
+        """Words the kept tiles occupy at `level` (sliding-window halos included)."""
+        nd = len(self.workload.dimensions)
+        ext = [1] * nd
+        for lv in tiling.f[:level + 1]:
+            t, x, y = lv
+            ext = [ext[d] * t[d] * x[d] * y[d] for d in range(nd)]
+        used = 0
+        for name, ranks in self.ds_ranks():
+            if name in keep:
+                size = 1
+                for rank in ranks:
+                    size *= sum(c * (ext[d] - 1) for d, c in rank) + 1
+                used += size
+        return used
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -148,38 +174,49 @@ class MapSpace:
         return out
 
     def to_mapping(self, cand: Candidate) -> Mapping:
-        """Build the IR mapping of a candidate."""
-        dims = self.dims
+        """Build the IR mapping of a candidate (levels cached: neighbours share most)."""
+        cache = self._level_cache
+        if len(cache) > 200_000:
+            cache.clear()
         levels = []
-        for i, lv in enumerate(self.levels):
+        for i in range(len(self.levels)):
             f = cand.tiling.f[i]
-            temporal = tuple(Loop(dims[d], f[T][d]) for d in cand.perms[i])
-            sp_order = spatial_order(lv, f)
-            xs = [d for d in sp_order if f[SX][d] > 1]
-            ys = [d for d in sp_order if f[SY][d] > 1]
-            rest = [d for d in sp_order if f[SX][d] == 1 and f[SY][d] == 1]
-            spatial = tuple(Loop(dims[d], f[SX][d], "X") for d in xs) + tuple(
-                Loop(dims[d], f[SY][d], "Y") for d in ys)
-            if lv.fanout[0] * lv.fanout[1] > 1:
-                sperm = "".join(dims[d] for d in xs + ys + rest)
-                split = len(xs)
-            else:
-                sperm, split = "", None
-            keep = cand.keep[i]
-            lc = lv.lc
-            levels.append(LevelMapping(
-                temporal=temporal,
-                spatial=spatial,
-                keep=frozenset(keep),
-                bypass=frozenset(self.workload.ds_names) - keep,
-                no_temporal_reuse=lc.no_temporal_reuse,
-                no_spatial_reuse=lc.no_spatial_reuse,
-                no_link_transfer=lc.no_link_transfer,
-                temporal_permutation="".join(dims[d] for d in cand.perms[i]),
-                spatial_permutation=sperm,
-                split=split,
-            ))
+            key = (i, tuple(f[T]), tuple(f[SX]), tuple(f[SY]), cand.perms[i], cand.keep[i])
+            lm = cache.get(key)
+            if lm is None:
+                lm = cache[key] = self._level_mapping(i, f, cand.perms[i], cand.keep[i])
+            levels.append(lm)
         return Mapping(tuple(levels))
+
+    def _level_mapping(self, i: int, f: list[list[int]], perm: tuple[int, ...],
+                       keep: frozenset[str]) -> LevelMapping:
+        dims = self.dims
+        lv = self.levels[i]
+        temporal = tuple(Loop(dims[d], f[T][d]) for d in perm)
+        sp_order = spatial_order(lv, f)
+        xs = [d for d in sp_order if f[SX][d] > 1]
+        ys = [d for d in sp_order if f[SY][d] > 1]
+        rest = [d for d in sp_order if f[SX][d] == 1 and f[SY][d] == 1]
+        spatial = tuple(Loop(dims[d], f[SX][d], "X") for d in xs) + tuple(
+            Loop(dims[d], f[SY][d], "Y") for d in ys)
+        if lv.fanout[0] * lv.fanout[1] > 1:
+            sperm = "".join(dims[d] for d in xs + ys + rest)
+            split = len(xs)
+        else:
+            sperm, split = "", None
+        lc = lv.lc
+        return LevelMapping(
+            temporal=temporal,
+            spatial=spatial,
+            keep=frozenset(keep),
+            bypass=frozenset(self.workload.ds_names) - keep,
+            no_temporal_reuse=lc.no_temporal_reuse,
+            no_spatial_reuse=lc.no_spatial_reuse,
+            no_link_transfer=lc.no_link_transfer,
+            temporal_permutation="".join(dims[d] for d in perm),
+            spatial_permutation=sperm,
+            split=split,
+        )
 
 
 def spatial_order(lv: LevelSpace, f: list[list[int]]) -> list[int]:

@@ -40,17 +40,21 @@ def feasible(space: MapSpace, cand: Candidate) -> bool:
         total = math.prod(lv.fanout[0] * lv.fanout[1] for lv in space.levels)
         if par < space.min_parallelism * total - 1e-9:
             return False
-    ext = extents(space, cand.tiling)
-    for i, lv in enumerate(space.levels[:-1]):
-        if lv.capacity is None and not lv.min_used:
-            continue
-        fp = footprint(space.workload, ext[i])
-        used = sum(fp[ds] for ds in cand.keep[i])
-        if lv.capacity is not None and used > lv.capacity:
-            return False
-        if used < lv.min_used:
+    for i in range(len(space.levels) - 1):
+        if not fits(space, cand, i):
             return False
     return True
+
+
+def fits(space: MapSpace, cand: Candidate, level: int) -> bool:
+    """The kept tiles at `level` fit its capacity and meet its min utilization."""
+    lv = space.levels[level]
+    if (lv.capacity is None and not lv.min_used) or level == len(space.levels) - 1:
+        return True
+    used = space.used_words(cand.tiling, level, cand.keep[level])
+    if lv.capacity is not None and used > lv.capacity:
+        return False
+    return used >= lv.min_used
 
 
 def free_order(space: MapSpace, cand: Candidate, level: int) -> list[int]:
@@ -59,12 +63,13 @@ def free_order(space: MapSpace, cand: Candidate, level: int) -> list[int]:
     return [d for d in cand.perms[level] if d in free]
 
 
-def normalize(space: MapSpace, cand: Candidate) -> Candidate:
-    """Canonical permutations (unit dims first; level 0 order fixed: it changes nothing)."""
-    perms = []
-    for i in range(space.nlevels):
+def normalize(space: MapSpace, cand: Candidate, levels=None) -> Candidate:
+    """Canonical permutations (unit dims first; level 0 order fixed: it changes nothing)
+    at `levels` (all when None: only levels whose temporal factors changed need it)."""
+    perms = list(cand.perms)
+    for i in (range(space.nlevels) if levels is None else set(levels)):
         order = [] if i == 0 else free_order(space, cand, i)
-        perms.append(make_perm(space, i, cand.tiling, order))
+        perms[i] = make_perm(space, i, cand.tiling, order)
     cand.perms = perms
     return cand
 
@@ -101,7 +106,7 @@ def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candida
         order = free_order(space, cand, t[0])
         order.insert(rng.randrange(len(order) + 1), d)
         new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
-    return normalize(space, new)
+    return normalize(space, new, (s[0], t[0]))
 
 
 def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
@@ -127,7 +132,7 @@ def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidat
         order = free_order(space, cand, t[0])
         order.insert(rng.randrange(len(order) + 1), d)
         new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
-    return normalize(space, new)
+    return normalize(space, new, (s[0], t[0]))
 
 
 def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
@@ -163,7 +168,7 @@ def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candid
                 if g[lvl][T][d] > 1 and d not in order and d in perm_choices(space, lvl, new.tiling):
                     order.insert(rng.randrange(len(order) + 1), d)
             new.perms[lvl] = make_perm(space, lvl, new.tiling, order)
-    return normalize(space, new)
+    return normalize(space, new, (s[0], t[0]))
 
 
 def _slot_ok(space: MapSpace, slot: tuple[int, int], d: int) -> bool:
@@ -189,7 +194,7 @@ def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate
         order.insert(0, order.pop(a))
     else:
         order.insert(b, order.pop(a))
-    new = cand.copy()
+    new = Candidate(cand.tiling, list(cand.perms), list(cand.keep))  # tiling shared: unchanged
     new.perms[i] = make_perm(space, i, new.tiling, order)
     return new
 
@@ -200,7 +205,7 @@ def move_keep(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate
     if not opts:
         return None
     i, ds = rng.choice(opts)
-    new = cand.copy()
+    new = Candidate(cand.tiling, list(cand.perms), list(cand.keep))  # tiling shared: unchanged
     new.keep[i] = new.keep[i] ^ {ds}
     return new
 
@@ -243,8 +248,15 @@ def random_neighbour(space: MapSpace, cand: Candidate, rng: random.Random,
             new = swap_factors(space, cand, rng)
         elif r < 0.88:
             new = move_perm(space, cand, rng)
+            if new is not None:
+                return new  # orders never affect feasibility
+            continue
         else:
             new = move_keep(space, cand, rng)
+            if new is not None and all(fits(space, new, i) for i in range(space.nlevels)
+                                       if new.keep[i] != cand.keep[i]):
+                return new
+            continue
         if new is not None and feasible(space, new):
             return new
     return None

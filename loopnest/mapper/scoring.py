@@ -30,6 +30,8 @@ def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -
     if batch is not None:
         def batched(maps: Sequence[Mapping]) -> list[Result]:
             br = batch(workload, arch, list(maps), tables)
+            fb = getattr(br, "exact_fallback", None)
+            batched.closed_form = fb is not None and not bool(fb.any())
             out = []
             for i in range(len(br)):
                 if not br.valid[i]:
@@ -42,6 +44,7 @@ def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -
                 out.append(r)
             return out
 
+        batched.closed_form = False
         return batched
     evaluate = importlib.import_module("loopnest.model.evaluate").evaluate
 
@@ -65,6 +68,11 @@ class Scorer:
         self.cache: dict[tuple, Result] = {}
         self.evaluated = 0
         self.valid = 0
+
+    @property
+    def closed_form(self) -> bool:
+        """The last batch was computed entirely by the model's vectorised closed form."""
+        return bool(getattr(self.batch_fn, "closed_form", False))
 
     def score(self, keys: Sequence[tuple], maps: Sequence[Mapping]) -> list[Result]:
         """Results for `maps` (cached by `keys`; duplicates evaluated once)."""

@@ -20,7 +20,7 @@ from loopnest.energy.tables import CostTables
 from loopnest.errors import MapperError
 from loopnest.ir.mapping import Mapping
 from loopnest.mapper import moves
-from loopnest.mapper.anneal import Estimator, anneal, best_orders
+from loopnest.mapper.anneal import Estimator, anneal, best_orders, scalar
 from loopnest.mapper.bound import Bound, lower_bound
 from loopnest.mapper.cpsat import TilingModel, random_weights
 from loopnest.mapper.explain import explain_infeasible
@@ -44,8 +44,9 @@ class SearchOptions:
     quiet: bool = False
     exhaustive_limit: int = 4000
     batch: int = 12
-    anneal_steps: int = 3000  # surrogate-scored moves per annealing run
-    exact_per_run: int = 4  # best distinct candidates of a run re-scored exactly
+    anneal_steps: int = 3000  # candidates scored per annealing run
+    exact_per_run: int = 4  # with the surrogate: best distinct of a run re-scored exactly
+    anneal_chains: int = 8  # chains stepping together when annealing on the exact model
 
 
 @dataclass
@@ -193,6 +194,16 @@ class Search:
             return True
         return self._proven()
 
+    # -- annealing evaluators ----------------------------------------------------------
+    def _exact_many(self, cands: list[Candidate]) -> list[float]:
+        return [scalar(c) for c, _ in self._score(cands)]
+
+    def _choose_evaluator(self) -> bool:
+        """Anneal on the surrogate (fast, sequential steps) unless the space uses
+        directives it does not model; then on the exact model with chains batched
+        together. Deterministic, so seeded runs repeat. True = exact."""
+        return not self.est.sur.faithful
+
     # -- phases ---------------------------------------------------------------------
     def _variants(self, tiling: Tiling, keep: list[frozenset[str]]) -> list[Candidate]:
         sp = self.space
@@ -313,8 +324,9 @@ class Search:
                              self.est.count, self.gaps())
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
-        """Annealing runs (surrogate) from new CP-SAT tilings and from the best so far;
-        the best few candidates of every run are re-scored with the exact model."""
+        """Annealing runs from new CP-SAT tilings and from the best so far, on the
+        batched exact model when it covers the space, else on the surrogate (then the
+        best few candidates of every run are re-scored exactly)."""
         sp = self.space
         costs = _level_costs(sp, self.tables)
         tilings = 0
@@ -322,6 +334,7 @@ class Search:
         til, keep = first, keep0
         cp_done = False
         rnd = 0
+        exact = None
         while not self._stop():
             before = self.best_cost
             start, t0 = None, 0.03
@@ -330,14 +343,26 @@ class Search:
                 model.add_nogood(til)
                 vs = self._variants(til, keep)
                 if vs:
-                    start = best_orders(sp, min(vs, key=self.est), self.est, self.rng)
+                    if exact is None:
+                        exact = self._choose_evaluator()
+                    cost_many = self._exact_many if exact else self.est.many
+                    cs = cost_many(vs)
+                    first_v = vs[min(range(len(vs)), key=cs.__getitem__)]
+                    start = best_orders(sp, first_v, cost_many, self.rng)
             elif self.best is not None:
                 start, t0 = self.best, 0.006
             if start is not None:
-                top = anneal(sp, self.est, start, self.rng, self.opt.anneal_steps, t0=t0,
-                             top=self.opt.exact_per_run, deadline=self.t0 + self.opt.timeout)
-                self._score([c for _, c in top])
-            if rnd % 3 == 2 and self.best is not None and not self._stop():
+                if exact is None:
+                    exact = self._choose_evaluator()
+                deadline = self.t0 + self.opt.timeout
+                if exact:
+                    anneal(sp, self._exact_many, start, self.rng, self.opt.anneal_steps,
+                           chains=self.opt.anneal_chains, t0=t0, top=1, deadline=deadline)
+                else:
+                    top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
+                                 t0=t0, top=self.opt.exact_per_run, deadline=deadline)
+                    self._score([c for _, c in top])
+            if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
                 # Exact polish near the best: catches what the surrogate does not
                 # model (link transfers between neighbouring PEs).
                 self._local((self.best_cost, self.best), max_stall=2)

@@ -48,6 +48,9 @@ class Surrogate:
         self.nds = len(self.ds)
         self.ranks = [[[(dims.index(d), c) for d, c in rank] for rank in ds.projection]
                       for ds in self.ds]
+        # coef[k][d][r]: coefficient of dim d in rank r of data space k (0 if absent)
+        self.coef = [[[sum(c for dd, c in rank if dd == d) for rank in rk]
+                      for d in range(self.nd)] for rk in self.ranks]
         self.rel = [[False] * self.nd for _ in self.ds]
         for k, ds in enumerate(self.ds):
             for rank in self.ranks[k]:
@@ -71,6 +74,10 @@ class Surrogate:
         self.latency = sum(lv.network_fill_latency + lv.network_drain_latency
                            for lv in arch.storage)
         self.ds_index = {ds.name: k for k, ds in enumerate(self.ds)}
+        self._fills_cache: dict[tuple, float] = {}
+        # Directives the closed form does not model: anneal on the exact model instead.
+        self.faithful = not any(lv.lc.no_temporal_reuse or lv.lc.no_spatial_reuse
+                                for lv in space.levels)
 
     # -- pieces ---------------------------------------------------------------------
     def _box(self, k: int, ext: list[int]) -> int:
@@ -109,14 +116,16 @@ class Surrogate:
         if not above:
             return float(size)
         ranks = self.ranks[k]
+        coef = self.coef[k]
         spans = [sum(c * (ext[d] - 1) for d, c in rank) + 1 for rank in ranks]
-        cum = [0] * self.nd
+        nr = len(ranks)
+        proj = [0] * nr  # projected sum of the strides of the loops inside
         ts = []
         for d, _, stride in above:
-            t = tuple(sum(c * ((stride if dd == d else 0) - cum[dd]) for dd, c in rank)
-                      for rank in ranks)
-            ts.append(t)
-            cum[d] += stride
+            cd = coef[d]
+            ts.append(tuple(cd[r] * stride - proj[r] for r in range(nr)))
+            for r in range(nr):
+                proj[r] += cd[r] * stride
         L = len(above)
         suffix = [1] * (L + 1)
         for i in range(L - 1, -1, -1):
@@ -170,6 +179,9 @@ class Surrogate:
         comp_repl = math.prod(Fsp)
         # W[s][k]: words requested by one instance of level s from above.
         W = [[0.0] * nds for _ in range(N)]
+        cache = self._fills_cache
+        if len(cache) > 500_000:
+            cache.clear()
         for s in range(N - 1):
             # non-trivial temporal loops above s, inner first, with their strides
             above = []
@@ -179,8 +191,13 @@ class Surrogate:
                 for d, e in loops[t]:
                     above.append((d, e, run[d]))
                     run[d] *= e
+            ekey = (tuple(ext_after[s]), tuple(above))
             for k in range(nds):
-                W[s][k] = self._fills(k, size[s][k], ext_after[s], above)
+                key = (k, ekey)
+                w = cache.get(key)
+                if w is None:
+                    w = cache[key] = self._fills(k, size[s][k], ext_after[s], above)
+                W[s][k] = w
         # histograms, partitions, parent access shares
         v = [[0.0] * nds for _ in range(N)]
         mm = [[1.0] * nds for _ in range(N)]
