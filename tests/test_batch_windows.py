@@ -10,7 +10,6 @@ import math
 import random
 
 import numpy as np
-import pytest
 
 from loopnest.energy.tables import ComponentCost, CostTables
 from loopnest.ir.architecture import Architecture, ComputeLevel, StorageLevel
@@ -126,6 +125,20 @@ def test_window_fills_hand_derived_stationary_inner_loop():
     assert exact == got == 24
 
 
+def test_window_fills_hand_derived_new_stride_rule():
+    # Same nest under the post-2025 rule: the stationary M steps are transparent, so the
+    # analysis starts at R (t_R = 1) and P's move t_P = 2 - 1 = 1 matches: Ceq = 8 + 3,
+    # prod of ends from R outward = 12: W = 2*(12 - 11) + 1*11 = 13 (old rule: 24).
+    w = Workload("c", ("R", "P", "M"), (3, 8, 2), (
+        _ds("Weights", [[("R", 1)], [("M", 1)]]),
+        _ds("Inputs", [[("R", 1), ("P", 1)]]),
+        _ds("Outputs", [[("P", 1)], [("M", 1)]], rw=True)))
+    a, t = chain([StorageLevel("Buf", size=64), StorageLevel("DRAM", technology="DRAM")])
+    mp = Mapping((lm([("P", 2)]), lm([("P", 4), ("R", 3), ("M", 2)])))
+    exact, got, _, _ = _fills(w, a, t, mp, 0, "Inputs", ModelOptions(new_stride_rule=True))
+    assert exact == got == 13
+
+
 def test_window_multicast_groups_by_projected_offset():
     # Fan-out R3 x P2 (X) of one-point tiles: offsets r + p = {0,1,2,1,2,3}: 4 multicast
     # groups of 6 elements. DRAM's P4 loop moves the window by 2 (no overlap, whole tile):
@@ -205,8 +218,8 @@ def test_dilated_strided_conv_and_options():
     maps = _maps(w, a, 120, seed=9)
     _check_many(w, a, t, maps)
     _check_many(w, a, t, maps[:60], ModelOptions(link_transfers=False))
-    br, _ = _check_many(w, a, t, maps[:30], ModelOptions(new_stride_rule=True))
-    assert br.exact_dataspaces == ("Inputs",)
+    br, _ = _check_many(w, a, t, maps[:60], ModelOptions(new_stride_rule=True))
+    assert not br.exact_fallback.any() and br.exact_dataspaces == ()
 
 
 def test_flatten_coverage_flags():

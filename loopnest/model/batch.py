@@ -17,9 +17,8 @@ Closed-form coverage (all must hold, otherwise the entry falls back):
 
 Plain data spaces (each rank one dimension with coefficient 1: matmul, conv
 Weights/Outputs) use the short closed form below; sliding-window data spaces
-(conv Inputs) use `windows.window_traffic` (same results, more work). Under the
-post-2025 stride rule the sliding-window data spaces are analysed per entry by
-the exact nest analysis (restricted to them).
+(conv Inputs) use `windows.window_traffic` (same results, more work), under
+either stride rule.
 
 Why plain data spaces are closed-form (FORMATS.md §7): the working set of a
 plain data space at a storage boundary is a box whose offsets along every rank
@@ -35,7 +34,6 @@ cannot fire (a moving tile never lands on a neighbour's previous tile).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,8 +44,7 @@ from loopnest.ir.mapping import Mapping
 from loopnest.ir.workload import Workload
 from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS,
                                      UPDATE_ACTIONS, ModelOptions, action_energy, evaluate,
-                                     traffic, unpriced)
-from loopnest.model.nest import analyze
+                                     unpriced)
 from loopnest.model.nestarrays import (TEMPORAL, X, NestArrays, first_from, flatten,
                                        level_products, level_starts, prefix_extents, prod_last,
                                        project, sum_last, suffix_products, take)
@@ -70,8 +67,8 @@ class BatchResult:
     fills: np.ndarray
     updates: np.ndarray
     exact_fallback: np.ndarray  # bool: entry evaluated by the exact model
-    # Data spaces that the fast path computes per entry with the exact nest analysis
-    # (restricted to those data spaces) instead of a closed form.
+    # Data spaces the fast path would analyse per entry with the exact nest analysis:
+    # none since sliding windows are closed-form under both stride rules (kept for callers).
     exact_dataspaces: tuple[str, ...] = ()
     _workload: Workload = field(repr=False, default=None)
     _arch: Architecture = field(repr=False, default=None)
@@ -135,9 +132,6 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     if B == 0:
         return res
     plain = plain_data_spaces(workload)
-    if options.new_stride_rule:
-        res.exact_dataspaces = tuple(ds.name for ds, p in zip(workload.data_spaces, plain)
-                                     if not p)
     if all(affine_data_spaces(workload)) and not unpriced(arch, tables):
         for lo in range(0, B, CHUNK):  # chunks keep the [chunk, loops] arrays cache-sized
             chunk = mappings[lo:lo + CHUNK]
@@ -285,7 +279,6 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
     v[:, 0, :] = CA0[:, None]
     vm[:, 0, :] = CA0[:, None]
     caseB = Fsp > 1  # level has a fan-out below it -> master spatial loop
-    exact_d = []
     for d in range(nds):
         if plain[d]:
             r_d = rel[d][na.dim]
@@ -300,11 +293,10 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
                 v[:, q, d] = np.where(caseB[:, q], g_rel * W, W)
                 vm[:, q, d] = np.where(caseB[:, q], Fsp[:, q] * W, W)
                 denom[:, s, d] = np.where(caseB[:, q], size[:, s, d] * g_rel, size[:, s, d])
-        elif options.new_stride_rule:
-            exact_d.append(d)
         else:
             wt = window_traffic(Cm[d], na, pre, starts, ext_lv,
-                                [arch.fanout(s) for s in range(N)], options.link_transfers)
+                                [arch.fanout(s) for s in range(N)], options.link_transfers,
+                                options.new_stride_rule)
             v[:, 1:, d] = wt.v[:, 1:]
             vm[:, 1:, d] = wt.vm[:, 1:]
             lnk[:, 1:, d] = wt.link[:, 1:]
@@ -316,6 +308,9 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
     bound = size[:, :N - 1].astype(np.float64) * (above[:, :N - 1] * Fsp[:, 1:])[:, :, None]
     big = (bound.max(axis=(1, 2), initial=0.0) >= _LIMIT) \
         | (CA0.astype(np.float64) * comp_repl >= _LIMIT)
+    # partition sizes multiply a share of the whole tensor by a tile size
+    sizef = size.astype(np.float64)
+    big |= (sizef[:, N - 1, :] * sizef.max(axis=1)).max(axis=1) >= 2.0 ** 62
     good &= ~big
     fan = Fsp.astype(np.float64)
     # partition sizes
@@ -378,22 +373,6 @@ def _traffic_and_energy(workload, arch, na, maps, tables, options, plain, rel, C
         else:
             R[:, :, d] = np.where(k, np.rint(c + pr), 0)
             F[:, :, d] = np.where(k, np.rint(p + pr), 0)
-    # ---- data spaces left to the exact nest analysis (restricted to them)
-    if exact_d:
-        w_r = dataclasses.replace(workload, data_spaces=tuple(dsl[d] for d in exact_d))
-        for b in np.nonzero(good)[0]:
-            mp = maps[b]
-            nest = analyze(w_r, arch, mp, link_transfers=options.link_transfers,
-                           new_stride_rule=options.new_stride_rule)
-            tr = traffic(w_r, arch, mp, nest, options)
-            for j, d in enumerate(exact_d):
-                for s in range(N):
-                    t = tr[s]
-                    if keep[b, s, d] and t.size[j] != size[b, s, d]:
-                        good[b] = False  # closed-form tile size disagrees: let evaluate decide
-                    R[b, s, d] = t.reads[j]
-                    F[b, s, d] = t.fills[j]
-                    U[b, s, d] = t.updates[j]
     total, cycles = _energy_and_cycles(arch, tables, dsl, keep, R, F, U, CA0, comp_repl, repl,
                                        x_exp, y_exp)
     return total, cycles, R, F, U, good

@@ -27,6 +27,9 @@ old stride rule):
   t_k otherwise); with partial overlap ("slab" kind) only t_0-steps whose
   previous step was a t_0-step (weight n_0 * (Ceq - cnt_0)); a step uses the
   links when the unserved elements form fewer groups than G.
+* New stride rule: non-moving steps are transparent, so the counter starts at
+  the first moving loop and a later non-moving step fetches nothing (not the
+  whole tile); a step right after a transparent one cannot use links.
 """
 from __future__ import annotations
 
@@ -116,10 +119,11 @@ def _served(skey, evalid, pvalid, dkey, pc, tkey):
 
 def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.ndarray,
                    ext_lv: np.ndarray, fanouts: list[tuple[int, int]],
-                   link_transfers: bool) -> WindowTraffic:
+                   link_transfers: bool, new_rule: bool = False) -> WindowTraffic:
     """Closed-form nest statistics of the data space with projection matrix C.
     `pre`: nestarrays.prefix_extents; `starts`: level_starts; `ext_lv` [B, N, D+1]: the
-    operation-space extents at each level's boundary; `fanouts`: (X, Y) per level."""
+    operation-space extents at each level's boundary; `fanouts`: (X, Y) per level;
+    `new_rule`: the post-2025 stride rule (zero moves leave the stored stride alone)."""
     B, L = na.end.shape
     N = len(fanouts)
     rows = np.arange(B)
@@ -149,6 +153,10 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
     suf_in = suffix_products(np.where(temporal, n, 1))  # prod_{j>=k} of temporal ends
     cnt = np.where(real_t, (n - 1) * suf_in[:, 1:], 0)
     nxt = first_from(real_t)
+    # New rule: loops whose carry does not move the tile are transparent, so the
+    # analysis starts at the first moving loop (k0); steps of later loops that do not
+    # move fetch nothing, and no step directly after a transparent one can use links.
+    nxt_mv = first_from(real_t & (ukey != 0)) if new_rule else nxt
     pos = np.arange(L)[None, :]
     ext_r = project(ext_lv - 1, C) + 1  # [B, N, R] tile extents per rank
     size[:] = prod_last(ext_r)
@@ -158,16 +166,25 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         e = ext_r[:, s]
         T = size[:, s]
         q = s + 1
-        k0 = nxt[rows, starts[:, q]]
+        k0 = nxt_mv[rows, starts[:, q]]
         has = k0 < L
         k0c = np.minimum(k0, L - 1)
         t0 = np.where(has[:, None], stride[rows, k0c, None] * Ct[na.dim[rows, k0c]], 0)
-        eq = real_t & (pos > k0[:, None]) & (akey == akey[rows, k0c][:, None])
+        later_all = real_t & (pos > k0[:, None])
+        ak0 = akey[rows, k0c][:, None]
+        eq = later_all & (akey == ak0)
         c0 = np.where(has, cnt[rows, k0c], 0)
         ceq = c0 + (cnt * eq).sum(axis=1)
-        pi = suf_in[rows, starts[:, q]]
+        pi = suf_in[rows, k0c + 1] * np.where(has, n[rows, k0c], 1)  # prod_{j>=k0} n_j
         d0 = T - prod_last(np.maximum(0, e - np.abs(t0)))
-        Wq = T * (pi - ceq) + d0 * ceq
+        if new_rule:  # t_k = 0 (key a_k0 - u_k0): no fetch instead of a stride change
+            zero = later_all & (akey == ak0 - ukey[rows, k0c][:, None])
+            cz = (cnt * zero).sum(axis=1)
+            inner = nxt[rows, starts[:, q]] < k0  # transparent loops inside k0
+        else:
+            zero = None
+            cz = 0
+        Wq = T * (pi - ceq - cz) + d0 * ceq
         W[:, s] = Wq
         v[:, q] = Wq
         vm[:, q] = Wq
@@ -218,6 +235,9 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         pvalid = (pc[None, :] < F[:, None]) & (pp[None, :] < F[:, None])
         dkey = skey[:, pp] - skey[:, pc]  # [K, P]
         Tf, d0f, hasf, k0f = T[fr], d0[fr], has[fr], k0c[fr]
+        cz_f = cz[fr] if new_rule else np.zeros(len(fr), dtype=np.int64)
+        if new_rule:
+            hasf = hasf & ~inner[fr]
         whole = d0f == Tf
         # t_0 steps (kind whole: all of Ceq; kind slab: n_0 * (Ceq - cnt_0))
         t0f = t0[fr]
@@ -227,7 +247,9 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
                              dot_last(t0f[i0], smult))
             rr = fr[i0]
             n0 = n[rr, k0f[i0]]
-            wt = np.where(whole[i0], ceq[rr] * Tf[i0], n0 * (ceq[rr] - c0[rr]) * d0f[i0])
+            # old rule: cz = 0 and the whole-kind weight is Ceq
+            wt_whole = (n0 - 1) * (suf_in[rr, k0f[i0] + 1] - cz_f[i0]) + ceq[rr] - c0[rr]
+            wt = np.where(whole[i0], wt_whole * Tf[i0], n0 * (ceq[rr] - c0[rr]) * d0f[i0])
             use = gu < G[i0]
             i0, rr, ns, gu, wt = i0[use], rr[use], ns[use], gu[use], wt[use]
             v[rr, q] -= (G[i0] - gu) * wt
@@ -239,7 +261,9 @@ def window_traffic(C: np.ndarray, na: NestArrays, pre: np.ndarray, starts: np.nd
         if len(iw) == 0:
             continue
         rw = fr[iw]
-        later = real_t[rw] & (pos > k0[rw][:, None]) & ~eq[rw]
+        later = later_all[rw] & ~eq[rw]
+        if new_rule:
+            later &= ~zero[rw]
         u = s_stride[rw, :, None] * Ct[na.dim[rw]]
         a = u - (np.cumsum(u, axis=1) - u)
         t = a - a[np.arange(len(rw)), k0f[iw]][:, None, :] + t0f[iw][:, None, :]  # [Kw, L, R]
