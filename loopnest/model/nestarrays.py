@@ -3,8 +3,9 @@
 Each mapping becomes the nest `build_nest` builds, minus its trivial loops (which
 change no stride, count or tile): per storage level its spatial loops (mapping order)
 then its temporal loops, inner loop first. Rows are padded with trivial loops
-(`dim = D`, `end = 1`, `level = N`). One Python pass per mapping; everything after
-it is vectorised.
+(`dim = D`, `end = 1`, `level = N`). Attribute reads run as C-level passes over
+the whole batch; everything after them is vectorised. Also: the array helpers the
+batched model uses along the short loop, rank and level axes.
 """
 from __future__ import annotations
 
@@ -31,14 +32,6 @@ class NestArrays:
     kind: np.ndarray  # int64: TEMPORAL, X or Y
     keep: np.ndarray  # bool [B, N, nds]
     covered: np.ndarray  # bool [B]: in the closed form's coverage (see batch.py)
-
-    @property
-    def spatial(self) -> np.ndarray:
-        return self.kind != TEMPORAL
-
-    @property
-    def temporal(self) -> np.ndarray:
-        return self.kind == TEMPORAL
 
 
 _levels = attrgetter("levels")
