@@ -161,3 +161,44 @@ def best_orders(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: ran
         if not improved:
             break
     return cur
+
+
+# -- parallel annealing (num_threads > 1) ----------------------------------------------
+_WORKER: dict = {}
+
+
+def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...]) -> None:
+    _WORKER["space"] = space
+    _WORKER["est"] = Estimator(space, Surrogate(space, tables), metrics)
+
+
+def _worker_run(job: tuple) -> tuple[list[tuple[float, Candidate]], int]:
+    start, seed, steps, t0, top, deadline = job
+    est = _WORKER["est"]
+    before = est.count
+    out = anneal(_WORKER["space"], est.many, start, random.Random(seed), steps, t0=t0,
+                 top=top, deadline=deadline)
+    return out, est.count - before
+
+
+class AnnealPool:
+    """Worker processes that each anneal on their own surrogate (fork where available).
+
+    Deadlines are `time.monotonic()` values (a system-wide clock on Linux)."""
+
+    def __init__(self, space: MapSpace, tables, metrics: tuple[str, ...], workers: int) -> None:
+        import dataclasses
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        light = dataclasses.replace(space, _level_cache={}, _ranks=None)
+        self.pool = ctx.Pool(workers, initializer=_worker_init, initargs=(light, tables, metrics))
+
+    def run(self, jobs: list[tuple]) -> tuple[list[list[tuple[float, Candidate]]], int]:
+        """Run annealing jobs in parallel; their top lists and the estimates they made."""
+        res = self.pool.map(_worker_run, jobs, chunksize=1)
+        return [r[0] for r in res], sum(r[1] for r in res)
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()

@@ -20,7 +20,7 @@ from loopnest.energy.tables import CostTables
 from loopnest.errors import MapperError
 from loopnest.ir.mapping import Mapping
 from loopnest.mapper import moves
-from loopnest.mapper.anneal import Estimator, anneal, best_orders, scalar
+from loopnest.mapper.anneal import AnnealPool, Estimator, anneal, best_orders, scalar
 from loopnest.mapper.bound import Bound, lower_bound
 from loopnest.mapper.cpsat import TilingModel, random_weights
 from loopnest.mapper.explain import explain_infeasible
@@ -47,6 +47,8 @@ class SearchOptions:
     anneal_steps: int = 3000  # candidates scored per annealing run
     exact_per_run: int = 4  # with the surrogate: best distinct of a run re-scored exactly
     anneal_chains: int = 8  # chains stepping together when annealing on the exact model
+    anneal_t0: float = 0.1  # start temperature from a new tiling (relative cost change)
+    restart_t0: float = 0.006  # start temperature when restarting from the best
 
 
 @dataclass
@@ -290,8 +292,6 @@ class Search:
                     pass
             if not exhaustive:
                 tilings = self._rounds(model, first, keep0)
-                if tilings < 0:
-                    tilings = -tilings
         except KeyboardInterrupt:
             status = "INTERRUPTED"
         finally:
@@ -325,67 +325,98 @@ class Search:
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
-        batched exact model when it covers the space, else on the surrogate (then the
-        best few candidates of every run are re-scored exactly)."""
-        sp = self.space
-        costs = _level_costs(sp, self.tables)
-        tilings = 0
+        surrogate (re-scoring each run's best few exactly) or, when the surrogate does
+        not model the space, on the batched exact model. With threads > 1 the
+        surrogate runs of a round go to worker processes."""
+        self._costs = _level_costs(self.space, self.tables)
+        self._model = model
+        self._tilings = 0
+        self._cp_done = False
+        self._pending = [(first, keep0)]
+        exact = self._choose_evaluator()
+        workers = 1 if exact else max(1, self.opt.threads)
+        pool = AnnealPool(self.space, self.tables, self.opt.metrics, workers) if workers > 1 else None
         stall = 0
-        til, keep = first, keep0
-        cp_done = False
         rnd = 0
-        exact = None
-        while not self._stop():
-            before = self.best_cost
-            start, t0 = None, 0.03
-            if til is not None:
-                tilings += 1
-                model.add_nogood(til)
-                vs = self._variants(til, keep)
-                if vs:
-                    if exact is None:
-                        exact = self._choose_evaluator()
-                    cost_many = self._exact_many if exact else self.est.many
-                    cs = cost_many(vs)
-                    first_v = vs[min(range(len(vs)), key=cs.__getitem__)]
-                    start = best_orders(sp, first_v, cost_many, self.rng)
-            elif self.best is not None:
-                start, t0 = self.best, 0.006
-            if start is not None:
-                if exact is None:
-                    exact = self._choose_evaluator()
-                deadline = self.t0 + self.opt.timeout
-                if exact:
-                    anneal(sp, self._exact_many, start, self.rng, self.opt.anneal_steps,
-                           chains=self.opt.anneal_chains, t0=t0, top=1, deadline=deadline)
+        try:
+            while not self._stop():
+                before = self.best_cost
+                starts = []
+                for w in range(workers):
+                    start = None
+                    if (rnd + w) % 2 == 0 or self.best is None:
+                        start = self._tiling_start(exact)
+                    if start is None and self.best is not None:
+                        start = (self.best, self.opt.restart_t0)
+                    if start is not None:
+                        starts.append(start)
+                if not starts:
+                    break
+                self._anneal(starts, exact, pool)
+                if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
+                    # Exact polish near the best: catches what the surrogate does not
+                    # model (link transfers between neighbouring PEs).
+                    self._local((self.best_cost, self.best), max_stall=2)
+                if before is not None and not strictly_less(self.best_cost, before):
+                    stall += 1
                 else:
-                    top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
-                                 t0=t0, top=self.opt.exact_per_run, deadline=deadline)
-                    self._score([c for _, c in top])
-            if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
-                # Exact polish near the best: catches what the surrogate does not
-                # model (link transfers between neighbouring PEs).
-                self._local((self.best_cost, self.best), max_stall=2)
-            if before is not None and not strictly_less(self.best_cost, before):
-                stall += 1
-            else:
-                stall = 0
-            if self.opt.victory_condition and stall >= self.opt.victory_condition:
-                break
-            if self._stop():
-                break
-            rnd += 1
-            til = None
-            if not cp_done and (rnd % 2 == 1 or self.best is None):
-                w, par = random_weights(sp, costs, self.rng)
-                model.set_objective(w, par)
-                left = self.opt.timeout - (time.monotonic() - self.t0)
-                til, keep, st = model.solve(min(2.0, max(0.05, left / 4)),
-                                            seed=self.rng.randrange(1 << 30),
-                                            workers=self.opt.threads)
-                if til is None and st == "INFEASIBLE":
-                    cp_done = True  # every tiling has been seen
-        return tilings
+                    stall = 0
+                if self.opt.victory_condition and stall >= self.opt.victory_condition:
+                    break
+                rnd += 1
+        finally:
+            if pool is not None:
+                pool.close()
+        return self._tilings
+
+    def _tiling_start(self, exact: bool) -> tuple[Candidate, float] | None:
+        """A start from a new CP-SAT tiling (best loop orders and keep variant), if any."""
+        sp = self.space
+        if self._pending:
+            til, keep = self._pending.pop()
+        elif self._cp_done:
+            return None
+        else:
+            w, par = random_weights(sp, self._costs, self.rng)
+            self._model.set_objective(w, par)
+            left = self.opt.timeout - (time.monotonic() - self.t0)
+            til, keep, st = self._model.solve(min(2.0, max(0.05, left / 4)),
+                                              seed=self.rng.randrange(1 << 30),
+                                              workers=self.opt.threads)
+            if til is None:
+                self._cp_done = st == "INFEASIBLE"  # every tiling has been seen
+                return None
+        self._tilings += 1
+        self._model.add_nogood(til)
+        vs = self._variants(til, keep)
+        if not vs:
+            return None
+        cost_many = self._exact_many if exact else self.est.many
+        cs = cost_many(vs)
+        first_v = vs[min(range(len(vs)), key=cs.__getitem__)]
+        return best_orders(sp, first_v, cost_many, self.rng), self.opt.anneal_t0
+
+    def _anneal(self, starts: list[tuple[Candidate, float]], exact: bool,
+                pool: "AnnealPool | None") -> None:
+        """Run one annealing per start; re-score the surrogate runs' best exactly."""
+        sp = self.space
+        deadline = self.t0 + self.opt.timeout
+        if exact:
+            for start, t0 in starts:
+                anneal(sp, self._exact_many, start, self.rng, self.opt.anneal_steps,
+                       chains=self.opt.anneal_chains, t0=t0, top=1, deadline=deadline)
+            return
+        if pool is None:
+            for start, t0 in starts:
+                top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
+                             t0=t0, top=self.opt.exact_per_run, deadline=deadline)
+                self._score([c for _, c in top])
+            return
+        jobs = [(start, self.rng.randrange(1 << 30), self.opt.anneal_steps, t0,
+                 self.opt.exact_per_run, deadline) for start, t0 in starts]
+        tops, estimated = pool.run(jobs)
+        self.est.count += estimated
+        self._score([c for top in tops for _, c in top])
 
     def _open_bar(self) -> None:
         if self.opt.quiet or not sys.stderr.isatty():
