@@ -180,3 +180,25 @@ def test_exhaustive_small_space_gap_zero():
         best = c if best is None or c < best else best
     assert abs(best[0] - out.result.energy * out.result.cycles) <= 1e-9 * best[0]
     assert check_mapping(wl, arch, out.mapping, cons) == []
+
+
+def test_log_oaves_rows():
+    """log_oaves: one row per level-0 footprint, Timeloop's column layout, exact numbers."""
+    wl, arch, tb = conv1d_oc(), three_level(rf_words=64, pes=(2, 1)), tables()
+    fn = _model_fn(wl, arch, tb)
+    sp = build_mapspace(wl, arch, no_constraints())
+    out = run_search(sp, tb, fn, SearchOptions(timeout=30, search_size=400, seed=1, quiet=True,
+                                               log_oaves=True))
+    assert len(out.oaves) >= 2
+    foot = set()
+    import csv
+
+    for cells in csv.reader(out.oaves):
+        assert len(cells) == 3 + 2 * len(wl.data_spaces) + 1
+        util = [int(x) for x in cells[3:6]]
+        assert int(cells[0]) == sum(util)  # total level-0 bytes = sum per data space
+        acc = [int(x) for x in cells[6:9]]
+        assert int(cells[2]) == sum(acc) > 0
+        assert cells[-1].startswith("L0[") and " - L1[" in cells[-1]
+        foot.add(tuple(util))
+    assert len(foot) == len(out.oaves)

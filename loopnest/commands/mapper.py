@@ -35,6 +35,7 @@ def options_from(design, args: argparse.Namespace):
         seed=args.seed,
         victory_condition=int(mo.get("victory_condition") or 0),
         search_size=int(mo.get("search_size") or 0),
+        log_oaves=bool(mo.get("log_oaves") or False),
         quiet=args.quiet,
     )
 

@@ -59,5 +59,5 @@ def mapper_files(workload: Workload, arch: Architecture, outcome: SearchOutcome)
         "stats.txt": format_stats(outcome.result),
         "map.txt": format_map_txt(outcome.result),
         "map.yaml": format_map_yaml(workload, arch, outcome.mapping),
-        "oaves.csv": "",
+        "oaves.csv": "".join(row + "\n" for row in outcome.oaves),
     }

@@ -49,6 +49,7 @@ class SearchOptions:
     anneal_chains: int = 8  # chains stepping together when annealing on the exact model
     anneal_t0: float = 0.1  # start temperature from a new tiling (relative cost change)
     restart_t0: float = 0.006  # start temperature when restarting from the best
+    log_oaves: bool = False  # keep the best mapping per level-0 footprint (oaves.csv)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class SearchOutcome:
     history: list[tuple[float, float]] = field(default_factory=list)  # (time, best metric)
     estimated: int = 0  # candidates scored by the surrogate
     gaps: list[float | None] = field(default_factory=list)  # per metric
+    oaves: list[str] = field(default_factory=list)  # oaves.csv rows (log_oaves)
 
 
 def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
@@ -139,6 +141,7 @@ class Search:
         self.t0 = time.monotonic()
         self.bar = None
         self.bound: Bound | None = None
+        self._oaves: dict[int, tuple[tuple[float, ...], Candidate]] = {}
 
     # -- scoring --------------------------------------------------------------------
     def _score(self, cands: list[Candidate]) -> list[tuple[tuple[float, ...], Candidate]]:
@@ -150,6 +153,11 @@ class Search:
         for c, r in zip(cands, res):
             cst = cost(r, self.opt.metrics)
             out.append((cst, c))
+            if self.opt.log_oaves and cst[0] != float("inf"):
+                k = self.space.used_words(c.tiling, 0, c.keep[0])
+                old = self._oaves.get(k)
+                if old is None or strictly_less(cst, old[0]):
+                    self._oaves[k] = (cst, c)
             if self.best_cost is None or strictly_less(cst, self.best_cost):
                 if cst[0] != float("inf"):
                     self.best, self.best_res, self.best_cost = c, r, cst
@@ -318,10 +326,11 @@ class Search:
         if mapping is not None and not self.best_res.storage:
             # Batched scores carry totals only: the reports need the full exact Result.
             self.best_res = full_result(sp.workload, sp.arch, self.tables, mapping)
+        oaves = self._oaves_rows()
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
                              time.monotonic() - self.t0, tilings, exhaustive, self.history,
-                             self.est.count, self.gaps())
+                             self.est.count, self.gaps(), oaves)
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
@@ -417,6 +426,19 @@ class Search:
         tops, estimated = pool.run(jobs)
         self.est.count += estimated
         self._score([c for top in tops for _, c in top])
+
+    def _oaves_rows(self, limit: int = 500) -> list[str]:
+        """oaves.csv rows: the best mapping per level-0 footprint, smallest first."""
+        from loopnest.mapper.oaves import oaves_row
+
+        sp = self.space
+        rows = []
+        for k in sorted(self._oaves)[:limit]:
+            m = sp.to_mapping(self._oaves[k][1])
+            r = full_result(sp.workload, sp.arch, self.tables, m)
+            if r.valid:
+                rows.append(oaves_row(sp.workload, sp.arch, m, r))
+        return rows
 
     def _open_bar(self) -> None:
         if self.opt.quiet or not sys.stderr.isatty():
