@@ -202,3 +202,32 @@ def test_log_oaves_rows():
         assert cells[-1].startswith("L0[") and " - L1[" in cells[-1]
         foot.add(tuple(util))
     assert len(foot) == len(out.oaves)
+
+
+def test_max_overbooked_proportion_uses_sparse_occupancy():
+    """On an overbooking level, tiles count ceil(density * words) against the capacity."""
+    import dataclasses
+
+    wl = dataclasses.replace(conv1d_oc(K=8, R=3, P=2), densities=(("Weights", 0.5),))
+    base = three_level(rf_words=8)
+    rf = dataclasses.replace(base.storage[0], allow_overbooking=True)
+    arch = dataclasses.replace(base, storage=(rf,) + base.storage[1:])
+
+    def largest_tile(over):
+        cons = Constraints((LevelConstraints(keep=frozenset({"Weights"}),
+                                             bypass=frozenset({"Inputs", "Outputs"}),
+                                             max_overbooked_proportion=over),
+                            LevelConstraints(), LevelConstraints()))
+        sp = build_mapspace(wl, arch, cons)
+        tm = TilingModel(sp)
+        tm.set_objective([1.0, 0, 0], 0)  # largest extents at the register file
+        til, keep, st = tm.solve(2.0)
+        assert st == "OPTIMAL"
+        cand = Candidate(til, moves.random_orders(sp, til, random.Random(0)), keep)
+        assert moves.feasible(sp, cand)
+        assert check_mapping(wl, arch, sp.to_mapping(cand), cons) == []
+        return footprint(wl, extents(sp, til)[0])["Weights"]
+
+    # Weights tiles are K*R in {1, 2, 3, 4, 6, 8, 12, 24}; at density 0.5 a 12-word tile
+    # occupies 6 of the 8 words, 24 would need 12.
+    assert largest_tile(None) == 8 and largest_tile(0.1) == 12

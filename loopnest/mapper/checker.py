@@ -70,8 +70,16 @@ def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
             ext[l.dim] *= l.end
         kept = [ds for ds in workload.ds_names if ds in lm.keep]
         tiles = _tile(workload, ext)
-        used = sum(tiles[ds] for ds in kept)
         cap = st.effective_size
+        over = (constraints.levels[i].max_overbooked_proportion
+                if constraints is not None and i < len(constraints.levels) else None)
+        if st.allow_overbooking and over is not None and cap is not None:
+            # Sparse occupancy: ceil(density * tile); overbooking always allowed at p >= 1.
+            dens = dict(workload.densities)
+            tiles = {ds: math.ceil(round(dens.get(ds, 1.0) * t, 9)) for ds, t in tiles.items()}
+            if over >= 1.0:
+                cap = None
+        used = sum(tiles[ds] for ds in kept)
         if cap is not None and used > cap:
             errs.append(f"{st.name}: tiles {', '.join(f'{ds}:{tiles[ds]}' for ds in kept)} "
                         f"= {used} words exceed capacity {cap}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
@@ -225,6 +226,13 @@ class TilingModel:
                 kf = self._var(0, hi, f"kfp_{i}_{ds.name}")
                 m.Add(kf == fp).OnlyEnforceIf(self.keep[i, ds.name])
                 m.Add(kf == 0).OnlyEnforceIf(self.keep[i, ds.name].Not())
+                if lv.density is not None and lv.density[ds.name] < 1.0:
+                    # occupancy = ceil(density * words), exactly
+                    fr = Fraction(lv.density[ds.name]).limit_denominator(10_000)
+                    occ = self._var(0, hi, f"occ_{i}_{ds.name}")
+                    m.Add(fr.denominator * occ >= fr.numerator * kf)
+                    m.Add(fr.denominator * occ <= fr.numerator * kf + fr.denominator - 1)
+                    kf = occ
                 kept_terms.append(kf)
             if lv.capacity is not None:
                 lit = self._lit(i, "capacity", f"{lv.name} capacity {lv.capacity} words")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from typing import Iterable
 
@@ -115,6 +116,9 @@ class LevelSpace:
     bypass_fixed: frozenset[str]
     keep_free: tuple[str, ...]
     lc: LevelConstraints
+    # Sparse occupancy (max_overbooked_proportion on an overbooking level): a kept tile
+    # occupies ceil(density * dense words); None = dense words.
+    density: dict[str, float] | None = None
 
 
 @dataclass
@@ -146,12 +150,13 @@ class MapSpace:
             t, x, y = lv
             ext = [ext[d] * t[d] * x[d] * y[d] for d in range(nd)]
         used = 0
+        dens = self.levels[level].density
         for name, ranks in self.ds_ranks():
             if name in keep:
                 size = 1
                 for rank in ranks:
                     size *= sum(c * (ext[d] - 1) for d, c in rank) + 1
-                used += size
+                used += size if dens is None else occupancy(size, dens[name])
         return used
 
     @property
@@ -217,6 +222,12 @@ class MapSpace:
             spatial_permutation=sperm,
             split=split,
         )
+
+
+def occupancy(words: int, density: float) -> int:
+    """Words a tile of `words` dense words occupies at `density` (fixed-structured)."""
+    f = Fraction(density).limit_denominator(10_000)
+    return -(-words * f.numerator // f.denominator)
 
 
 def spatial_order(lv: LevelSpace, f: list[list[int]]) -> list[int]:
@@ -312,6 +323,15 @@ def build_mapspace(workload: Workload, arch: Architecture,
             tb = [Bounds(exact=1) for _ in dims]
         keep_free = tuple(ds for ds in ds_names if ds not in keep_fixed and ds not in bypass_fixed)
         cap = st.effective_size
+        density = None
+        p = lc.max_overbooked_proportion
+        if st.allow_overbooking and p is not None and cap is not None:
+            if p >= 1.0:
+                cap = None  # overbooking always allowed: no capacity limit
+                notes.append(f"{st.name}: max_overbooked_proportion {p} >= 1, capacity not enforced")
+            else:
+                dens = dict(workload.densities)
+                density = {ds: float(dens.get(ds, 1.0)) for ds in ds_names}
         min_used = int(math.ceil(cap * st.min_utilization)) if cap and st.min_utilization else 0
         if lc.min_utilization:
             min_par = max(min_par or 0.0, lc.min_utilization)
@@ -322,6 +342,7 @@ def build_mapspace(workload: Workload, arch: Architecture,
             perm_suffix=_perm_idx(lc.temporal_permutation_suffix, dims),
             sperm_prefix=sp_pre, sperm_suffix=sp_suf,
             keep_fixed=keep_fixed, bypass_fixed=bypass_fixed, keep_free=keep_free, lc=lc,
+            density=density,
         ))
     return MapSpace(workload, arch, constraints, levels, min_par, notes)
 
