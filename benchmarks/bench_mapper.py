@@ -255,7 +255,8 @@ def _eyeriss(problem: Path | None):
 
 def section_layers(seconds: float) -> None:
     print(f"\n== 8 layers on eyeriss_like: mapper vs random sampling, {seconds:.0f} s each ==")
-    print(f"{'layer':14s} {'mapper EDP':>11s} {'t_best':>7s} {'random EDP':>11s} {'samples':>8s} {'ratio':>7s}")
+    print(f"{'layer':14s} {'mapper EDP':>11s} {'t_best':>7s} {'gap':>6s} {'random EDP':>11s} "
+          f"{'samples':>8s} {'ratio':>7s}")
     wins = 0
     for net, idx in LAYER_SET:
         name = f"{net}/{idx}"
@@ -266,7 +267,8 @@ def section_layers(seconds: float) -> None:
             re = rb.edp if rb else float("inf")
             wins += out.result.edp < re
             t_best = out.history[-1][0] if out.history else 0.0
-            print(f"{name:14s} {out.result.edp:11.4e} {t_best:6.1f}s {re:11.4e} {n:8d} "
+            gap = f"{out.gap * 100:.1f}%" if out.gap is not None else "n/a"
+            print(f"{name:14s} {out.result.edp:11.4e} {t_best:6.1f}s {gap:>6s} {re:11.4e} {n:8d} "
                   f"{out.result.edp / re:7.3f}")
         except Exception as e:  # noqa: BLE001
             print(f"{name:14s} FAILED: {str(e).splitlines()[0]}")

@@ -202,3 +202,97 @@ class AnnealPool:
     def close(self) -> None:
         self.pool.terminate()
         self.pool.join()
+
+
+def _placements(e: int, slots: int):
+    """All ways to spread exponent e over `slots` slots."""
+    if slots == 1:
+        yield (e,)
+        return
+    for k in range(e + 1):
+        for rest in _placements(e - k, slots - 1):
+            yield (k,) + rest
+
+
+def retile_dim(space: MapSpace, cand: Candidate, d: int, cost_many: BatchCost,
+               limit: int = 400) -> tuple[float, Candidate]:
+    """Best re-placement of every prime of dimension `d` over its admissible slots
+    (a large neighbourhood move: a dimension's whole tiling at once)."""
+    import itertools
+
+    from loopnest.mapper.mapspace import T, make_perm, prime_factors
+
+    def free(s: tuple[int, int]) -> bool:
+        lv = space.levels[s[0]]
+        if s[1] == T:
+            return lv.bounds[T][d].exact is None
+        return lv.spatial_allowed[s[1] - 1][d] and lv.bounds[s[1]][d].exact is None
+
+    slots = [s for s in space.slots() if free(s)]
+    if not slots:
+        return cost_many([cand])[0], cand
+    f0 = cand.tiling.f
+    rest = space.workload.bounds[d]
+    for (i, kind) in space.slots():
+        if (i, kind) not in slots:
+            rest //= f0[i][kind][d]
+    per_prime = [list(_placements(e, len(slots))) for _, e in prime_factors(rest)]
+    total = 1
+    for pp in per_prime:
+        total *= len(pp)
+    if total > limit or total <= 1:
+        return cost_many([cand])[0], cand
+    primes = [p for p, _ in prime_factors(rest)]
+    news = []
+    for combo in itertools.product(*per_prime):
+        new = cand.copy()
+        f = new.tiling.f
+        for (i, kind) in slots:
+            f[i][kind][d] = 1
+        for p, exps in zip(primes, combo):
+            for (i, kind), k in zip(slots, exps):
+                f[i][kind][d] *= p ** k
+        for i in {s[0] for s in slots}:
+            if i > 0:
+                order = [x for x in new.perms[i] if f[i][T][x] > 1]
+                new.perms[i] = make_perm(space, i, new.tiling, order)
+        if moves.feasible(space, new):
+            news.append(new)
+    if not news:
+        return cost_many([cand])[0], cand
+    cs = cost_many(news)
+    j = min(range(len(news)), key=cs.__getitem__)
+    return cs[j], news[j]
+
+
+def descend(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: random.Random,
+            rounds: int = 3) -> tuple[float, Candidate]:
+    """Coordinate descent: re-tile one dimension at a time, then loop orders and keeps."""
+    cur, cur_c = cand, cost_many([cand])[0]
+    for _ in range(rounds):
+        start_c = cur_c
+        dims = list(range(len(space.dims)))
+        rng.shuffle(dims)
+        for d in dims:
+            c, new = retile_dim(space, cur, d, cost_many)
+            if c < cur_c:
+                cur, cur_c = new, c
+        new = best_orders(space, cur, cost_many, rng)
+        c = cost_many([new])[0]
+        if c < cur_c:
+            cur, cur_c = new, c
+        flips = []
+        for i, lv in enumerate(space.levels):
+            for ds in lv.keep_free:
+                f = Candidate(cur.tiling, list(cur.perms), list(cur.keep))
+                f.keep[i] = f.keep[i] ^ {ds}
+                if moves.feasible(space, f):
+                    flips.append(f)
+        if flips:
+            cs = cost_many(flips)
+            j = min(range(len(flips)), key=cs.__getitem__)
+            if cs[j] < cur_c:
+                cur, cur_c = flips[j], cs[j]
+        if cur_c >= start_c:
+            break
+    return cur_c, cur

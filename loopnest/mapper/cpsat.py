@@ -302,6 +302,17 @@ class TilingModel:
                 terms.append(-c * v)
         self.m.Minimize(sum(terms) if terms else 0)
 
+    def set_random_objective(self, rng: random.Random, par_weight: float = 2.0) -> None:
+        """A random weight in [-1, 1] per exponent (plus `par_weight` for spatial ones):
+        structurally diverse tilings as annealing starts."""
+        terms = []
+        for (d, k, s), v in self.x.items():
+            w = rng.uniform(-1.0, 1.0) + (par_weight if s[1] != T else 0.0)
+            c = int(round(w * math.log(self.primes[d][k][0]) * LOG_SCALE))
+            if c:
+                terms.append(-c * v)
+        self.m.Minimize(sum(terms) if terms else 0)
+
     def _var(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
         v = self.m.NewIntVar(lo, hi, name)
         self._ubs[v.Index()] = hi

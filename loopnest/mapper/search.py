@@ -353,7 +353,7 @@ class Search:
                 starts = []
                 for w in range(workers):
                     start = None
-                    if (rnd + w) % 2 == 0 or self.best is None:
+                    if (rnd + w) % 3 != 2 or self.best is None:
                         start = self._tiling_start(exact)
                     if start is None and self.best is not None:
                         start = (self.best, self.opt.restart_t0)
@@ -386,8 +386,14 @@ class Search:
         elif self._cp_done:
             return None
         else:
-            w, par = random_weights(sp, self._costs, self.rng)
-            self._model.set_objective(w, par)
+            if self._tilings % 2 == 1:
+                # Every other tiling from a random objective: the surrogate weights
+                # favour big inner tiles, and annealing from such starts can stay in
+                # that basin (simple_weight_stationary).
+                self._model.set_random_objective(self.rng)
+            else:
+                w, par = random_weights(sp, self._costs, self.rng)
+                self._model.set_objective(w, par)
             left = self.opt.timeout - (time.monotonic() - self.t0)
             til, keep, st = self._model.solve(min(2.0, max(0.05, left / 4)),
                                               seed=self.rng.randrange(1 << 30),
