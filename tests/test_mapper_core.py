@@ -231,3 +231,15 @@ def test_max_overbooked_proportion_uses_sparse_occupancy():
     # Weights tiles are K*R in {1, 2, 3, 4, 6, 8, 12, 24}; at density 0.5 a 12-word tile
     # occupies 6 of the 8 words, 24 would need 12.
     assert largest_tile(None) == 8 and largest_tile(0.1) == 12
+
+
+def test_threads_anneal_in_worker_processes():
+    """threads > 1: a round's annealing runs go to worker processes; results stay valid."""
+    wl, arch, tb = conv1d_oc(K=16), three_level(rf_words=32, pes=(4, 2)), tables()
+    fn = _model_fn(wl, arch, tb)
+    sp = build_mapspace(wl, arch, no_constraints())
+    out = run_search(sp, tb, fn, SearchOptions(timeout=20, threads=2, seed=0, quiet=True,
+                                               anneal_steps=200, search_size=300))
+    assert out.result is not None and out.result.valid and out.estimated > 100
+    assert check_mapping(wl, arch, out.mapping, sp.constraints) == []
+    assert out.bound.energy <= out.result.energy

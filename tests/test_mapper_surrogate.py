@@ -42,7 +42,7 @@ def test_surrogate_equals_model(wl, pes):
     arch, tb = three_level(rf_words=64, pes=pes), tables()
     sp = build_mapspace(wl, arch, no_constraints())
     su = Surrogate(sp, tb)
-    for c in _walk(sp, 150, seed=4):
+    for c in _walk(sp, 100, seed=4):
         e, cyc, _ = su.estimate(c)
         r = evaluate(wl, arch, sp.to_mapping(c), tb)
         assert r.valid
@@ -66,7 +66,7 @@ def test_bound_never_exceeds_model(wl, forced):
         par, proven = tm.max_parallelism()
         b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
         lowest = float("inf")
-        for c in _walk(sp, 150, seed=7):
+        for c in _walk(sp, 100, seed=7):
             r = evaluate(wl, arch, sp.to_mapping(c), tb)
             assert r.valid
             assert r.energy >= b.energy * (1 - 1e-12), (r.energy, b.energy)
