@@ -150,7 +150,6 @@ def section_refs(seconds: float) -> None:
     for name, files, var, rd in cases:
         try:
             d = load(files, var)
-            t0 = time.monotonic()
             out = mapper(d, seconds)
             ref, printed = ref_edp(d, rd, files, var)
             ref = ref or printed
@@ -220,7 +219,6 @@ def section_ex05() -> None:
         # Independent enumeration: the constraints fix factors and orders, so the space
         # is every keep mask of the two inner levels.
         best, n = None, 0
-        ds = d.workload.ds_names
         free = [(i, x) for i, lv in enumerate(sp.levels) for x in lv.keep_free]
         for mask in itertools.product([0, 1], repeat=len(free)):
             keep = [set(lv.keep_fixed) for lv in sp.levels]

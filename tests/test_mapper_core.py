@@ -15,7 +15,7 @@ from fixtures.mapper.designs import (conv1d_oc, no_constraints, tables, three_le
 from loopnest.errors import MapperError  # noqa: E402
 from loopnest.ir.constraints import Constraints, FactorBound, LevelConstraints  # noqa: E402
 from loopnest.mapper import moves  # noqa: E402
-from loopnest.mapper.bound import distinct_elements, lower_bound  # noqa: E402
+from loopnest.mapper.bound import distinct_elements  # noqa: E402
 from loopnest.mapper.checker import check_mapping  # noqa: E402
 from loopnest.mapper.cpsat import TilingModel  # noqa: E402
 from loopnest.mapper.mapspace import (Candidate, build_mapspace, divisors, extents,  # noqa: E402

@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.mapper.designs import (conv1d_oc, matmul, no_constraints, shared_rf, tables,  # noqa: E402
-                                     three_level)
+from fixtures.mapper.designs import (conv1d_oc, matmul, no_constraints,  # noqa: E402
+                                     shared_rf, tables, three_level)
 from loopnest.ir.constraints import Constraints, LevelConstraints  # noqa: E402
 from loopnest.mapper import moves  # noqa: E402
 from loopnest.mapper.bound import lower_bound  # noqa: E402

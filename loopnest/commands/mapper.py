@@ -13,7 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=None,
                    help="wall-clock seconds to search (default: mapper.timeout if > 0, else 60)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CP-SAT workers (default: mapper.num_threads, else 1)")
+                   help="CP-SAT workers and annealing processes "
+                        "(default: mapper.num_threads, else 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (deterministic with 1 thread)")
 
 
@@ -78,5 +79,6 @@ def run(args: argparse.Namespace) -> int:
           f"Cycles = {r.cycles} | EDP = {r.edp:.3e} J*cycle | gap = {gap} ({outcome.status})")
     if not args.quiet:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-mapper.stats.txt'} (+ more); "
-              f"{outcome.evaluated} candidates in {outcome.elapsed:.1f} s", file=sys.stderr)
+              f"{outcome.evaluated} candidates evaluated exactly, {outcome.estimated} estimated, "
+              f"in {outcome.elapsed:.1f} s", file=sys.stderr)
     return 0

@@ -20,7 +20,8 @@ from loopnest.mapper.surrogate import Surrogate
 
 
 
-def metric_values(energy: float, cycles: float, lla: float, metrics: tuple[str, ...]) -> tuple[float, ...]:
+def metric_values(energy: float, cycles: float, lla: float,
+                  metrics: tuple[str, ...]) -> tuple[float, ...]:
     """Metric values as `objective.metric_value` defines them."""
     out = []
     for m in metrics:

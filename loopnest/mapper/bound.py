@@ -122,7 +122,6 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
     # ranks can differ within a group.
     shareable = irr | frozenset(dims.index(d) for rank in ds.projection if len(rank) > 1
                                 for d, _ in rank)
-    top = arch.storage[-1]
 
     def word(i: int, acts: tuple[str, ...]) -> float:
         st = arch.storage[i]

@@ -1,13 +1,11 @@
 """Explain an empty map space from CP-SAT's infeasibility core, in the user's terms."""
 from __future__ import annotations
 
-import math
-
 from ortools.sat.python import cp_model
 
 from loopnest.errors import MapperError
 from loopnest.mapper.cpsat import TilingModel
-from loopnest.mapper.mapspace import SX, SY, T, MapSpace, footprint
+from loopnest.mapper.mapspace import SX, T, MapSpace, footprint
 
 
 def _infeasible(tm: TilingModel, lits: list) -> bool:

@@ -95,7 +95,7 @@ def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candida
     if not src:
         return None
     s = rng.choice(src)
-    dst = [t for t in slots if t != s and (t[1] == T or space.levels[t[0]].spatial_allowed[t[1] - 1][d])]
+    dst = [t for t in slots if t != s and _slot_ok(space, t, d)]
     if not dst:
         return None
     t = rng.choice(dst)
@@ -121,7 +121,7 @@ def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidat
     v = cand.tiling.f[s[0]][s[1]][d]
     chunks = [q for q in _divisors_gt1(v)]
     q = rng.choice(chunks)
-    dst = [t for t in slots if t != s and (t[1] == T or space.levels[t[0]].spatial_allowed[t[1] - 1][d])]
+    dst = [t for t in slots if t != s and _slot_ok(space, t, d)]
     if not dst:
         return None
     t = rng.choice(dst)
@@ -165,7 +165,8 @@ def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candid
         if kind == T and lvl > 0:
             order = free_order(space, cand, lvl)
             for d in range(nd):
-                if g[lvl][T][d] > 1 and d not in order and d in perm_choices(space, lvl, new.tiling):
+                if (g[lvl][T][d] > 1 and d not in order
+                        and d in perm_choices(space, lvl, new.tiling)):
                     order.insert(rng.randrange(len(order) + 1), d)
             new.perms[lvl] = make_perm(space, lvl, new.tiling, order)
     return normalize(space, new, (s[0], t[0]))

@@ -344,7 +344,8 @@ class Search:
         self._pending = [(first, keep0)]
         exact = self._choose_evaluator()
         workers = 1 if exact else max(1, self.opt.threads)
-        pool = AnnealPool(self.space, self.tables, self.opt.metrics, workers) if workers > 1 else None
+        pool = (AnnealPool(self.space, self.tables, self.opt.metrics, workers)
+                if workers > 1 else None)
         stall = 0
         rnd = 0
         try:
