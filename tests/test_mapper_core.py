@@ -239,7 +239,8 @@ def test_threads_anneal_in_worker_processes():
     fn = _model_fn(wl, arch, tb)
     sp = build_mapspace(wl, arch, no_constraints())
     out = run_search(sp, tb, fn, SearchOptions(timeout=20, threads=2, seed=0, quiet=True,
-                                               anneal_steps=200, search_size=300))
+                                               anneal_steps=200, search_size=300,
+                                               evaluator="surrogate"))
     assert out.result is not None and out.result.valid and out.estimated > 100
     assert check_mapping(wl, arch, out.mapping, sp.constraints) == []
     assert out.bound.energy <= out.result.energy

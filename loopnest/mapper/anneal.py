@@ -74,12 +74,14 @@ BatchCost = Callable[[list[Candidate]], list[float]]
 
 def anneal(space: MapSpace, cost_many: BatchCost, start: Candidate, rng: random.Random,
            budget: int, chains: int = 1, t0: float = 0.03, t1: float = 3e-4, top: int = 6,
-           deadline: float | None = None) -> list[tuple[float, Candidate]]:
+           deadline: float | None = None,
+           stop: Callable[[], bool] | None = None) -> list[tuple[float, Candidate]]:
     """Anneal from `start` over about `budget` candidates; the `top` best distinct seen.
 
     `chains` independent chains start from `start` and step together: each step
     proposes one random neighbour per chain and scores the proposals in one call of
-    `cost_many` (a batched model amortizes its per-call overhead over the chains)."""
+    `cost_many` (a batched model amortizes its per-call overhead over the chains).
+    It ends early at `deadline` (monotonic clock) or when `stop()` says so."""
     c0 = cost_many([start])[0]
     cur = [start] * chains
     cur_c = [c0] * chains
@@ -108,7 +110,8 @@ def anneal(space: MapSpace, cost_many: BatchCost, start: Candidate, rng: random.
     ratio = (t1 / t0) ** (1.0 / max(1, steps - 1))
     temp = t0
     for step in range(steps):
-        if deadline is not None and step % 16 == 0 and time.monotonic() >= deadline:
+        if step % 16 == 0 and ((deadline is not None and time.monotonic() >= deadline)
+                               or (stop is not None and stop())):
             break
         props = []
         for j in range(chains):

@@ -44,12 +44,14 @@ class SearchOptions:
     quiet: bool = False
     exhaustive_limit: int = 4000
     batch: int = 12
-    anneal_steps: int = 3000  # candidates scored per annealing run
+    anneal_steps: int = 3000  # candidates scored per annealing run on the surrogate
+    exact_budget: int = 32000  # candidates per annealing run on the exact model
     exact_per_run: int = 4  # with the surrogate: best distinct of a run re-scored exactly
-    anneal_chains: int = 8  # chains stepping together when annealing on the exact model
+    anneal_chains: int = 64  # chains stepping together when annealing on the exact model
     anneal_t0: float = 0.1  # start temperature from a new tiling (relative cost change)
     restart_t0: float = 0.006  # start temperature when restarting from the best
     log_oaves: bool = False  # keep the best mapping per level-0 footprint (oaves.csv)
+    evaluator: str = "auto"  # annealing cost: "auto", "surrogate" or "exact" (batched chains)
 
 
 @dataclass
@@ -208,11 +210,16 @@ class Search:
     def _exact_many(self, cands: list[Candidate]) -> list[float]:
         return [scalar(c) for c, _ in self._score(cands)]
 
-    def _choose_evaluator(self) -> bool:
-        """Anneal on the surrogate (fast, sequential steps) unless the space uses
-        directives it does not model; then on the exact model with chains batched
-        together. Deterministic, so seeded runs repeat. True = exact."""
-        return not self.est.sur.faithful
+    def _choose_evaluator(self, probe: list[Candidate]) -> bool:
+        """Anneal on the exact model when its batched closed form covers these
+        candidates (then batches of chains cost tens of microseconds per mapping and
+        link transfers are seen), else on the surrogate, unless the space uses
+        directives the surrogate does not model. Deterministic, so seeded runs
+        repeat. True = exact."""
+        if self.opt.evaluator != "auto":
+            return self.opt.evaluator == "exact"
+        self._exact_many(probe)
+        return self.scorer.closed_form or not self.est.sur.faithful
 
     # -- phases ---------------------------------------------------------------------
     def _variants(self, tiling: Tiling, keep: list[frozenset[str]]) -> list[Candidate]:
@@ -342,7 +349,11 @@ class Search:
         self._tilings = 0
         self._cp_done = False
         self._pending = [(first, keep0)]
-        exact = self._choose_evaluator()
+        sp = self.space
+        start0 = Candidate(first.copy(), moves.random_orders(sp, first, self.rng), list(keep0))
+        probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
+                                        for _ in range(8)) if n is not None]
+        exact = self._choose_evaluator(probe)
         workers = 1 if exact else max(1, self.opt.threads)
         pool = (AnnealPool(self.space, self.tables, self.opt.metrics, workers)
                 if workers > 1 else None)
@@ -419,13 +430,13 @@ class Search:
         deadline = self.t0 + self.opt.timeout
         if exact:
             for start, t0 in starts:
-                anneal(sp, self._exact_many, start, self.rng, self.opt.anneal_steps,
-                       chains=self.opt.anneal_chains, t0=t0, top=1, deadline=deadline)
+                anneal(sp, self._exact_many, start, self.rng, self.opt.exact_budget,
+                       chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
             return
         if pool is None:
             for start, t0 in starts:
                 top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
-                             t0=t0, top=self.opt.exact_per_run, deadline=deadline)
+                             t0=t0, top=self.opt.exact_per_run, stop=self._stop)
                 self._score([c for _, c in top])
             return
         jobs = [(start, self.rng.randrange(1 << 30), self.opt.anneal_steps, t0,
@@ -434,7 +445,7 @@ class Search:
         self.est.count += estimated
         self._score([c for top in tops for _, c in top])
 
-    def _oaves_rows(self, limit: int = 500) -> list[str]:
+    def _oaves_rows(self, limit: int = 200) -> list[str]:
         """oaves.csv rows: the best mapping per level-0 footprint, smallest first."""
         from loopnest.mapper.oaves import oaves_row
 
