@@ -171,39 +171,53 @@ def best_orders(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: ran
 _WORKER: dict = {}
 
 
-def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...]) -> None:
+def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool) -> None:
     _WORKER["space"] = space
     _WORKER["est"] = Estimator(space, Surrogate(space, tables), metrics)
+    if exact:
+        from loopnest.mapper.objective import cost
+        from loopnest.mapper.scoring import Scorer, model_batch_fn
+
+        scorer = Scorer(model_batch_fn(space.workload, space.arch, tables))
+        _WORKER["scorer"] = scorer
+
+        def exact_many(cands: list[Candidate]) -> list[float]:
+            res = scorer.score([c.key() for c in cands], [space.to_mapping(c) for c in cands])
+            return [scalar(cost(r, metrics)) for r in res]
+
+        _WORKER["exact"] = exact_many
 
 
-def _worker_run(job: tuple) -> tuple[list[tuple[float, Candidate]], int]:
-    start, seed, steps, t0, top, deadline = job
-    est = _WORKER["est"]
-    before = est.count
-    out = anneal(_WORKER["space"], est.many, start, random.Random(seed), steps, t0=t0,
-                 top=top, deadline=deadline)
-    return out, est.count - before
+def _worker_run(job: tuple) -> tuple[list[tuple[float, Candidate]], int, int]:
+    """One annealing run; (top list, surrogate estimates, exact evaluations) it made."""
+    start, seed, budget, chains, t0, top, deadline = job
+    est, scorer = _WORKER["est"], _WORKER.get("scorer")
+    e0, x0 = est.count, scorer.evaluated if scorer else 0
+    fn = _WORKER["exact"] if chains > 1 else est.many
+    out = anneal(_WORKER["space"], fn, start, random.Random(seed), budget, chains=chains,
+                 t0=t0, top=top, deadline=deadline)
+    return out, est.count - e0, (scorer.evaluated - x0) if scorer else 0
 
 
 class AnnealPool:
-    """Worker processes that each anneal on their own surrogate (fork where available).
+    """Worker processes that each anneal on their own surrogate or batched exact model
+    (fork where available). Deadlines are `time.monotonic()` values (system-wide)."""
 
-    Deadlines are `time.monotonic()` values (a system-wide clock on Linux)."""
-
-    def __init__(self, space: MapSpace, tables, metrics: tuple[str, ...], workers: int) -> None:
+    def __init__(self, space: MapSpace, tables, metrics: tuple[str, ...], workers: int,
+                 exact: bool = False) -> None:
         import dataclasses
         import multiprocessing as mp
 
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         light = dataclasses.replace(space, _level_cache={}, _ranks=None)
-        self.pool = ctx.Pool(workers, initializer=_worker_init, initargs=(light, tables, metrics))
+        self.pool = ctx.Pool(workers, initializer=_worker_init,
+                             initargs=(light, tables, metrics, exact))
 
-    def run(self, jobs: list[tuple]) -> tuple[list[list[tuple[float, Candidate]]], int]:
-        """Run annealing jobs in parallel; their top lists and the estimates they made."""
+    def run(self, jobs: list[tuple]) -> tuple[list[list[tuple[float, Candidate]]], int, int]:
+        """Run annealing jobs in parallel: their top lists, estimates and evaluations."""
         res = self.pool.map(_worker_run, jobs, chunksize=1)
-        return [r[0] for r in res], sum(r[1] for r in res)
+        return [r[0] for r in res], sum(r[1] for r in res), sum(r[2] for r in res)
 
     def close(self) -> None:
         self.pool.terminate()
         self.pool.join()
-

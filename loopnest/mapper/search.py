@@ -341,9 +341,9 @@ class Search:
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
-        surrogate (re-scoring each run's best few exactly) or, when the surrogate does
-        not model the space, on the batched exact model. With threads > 1 the
-        surrogate runs of a round go to worker processes."""
+        batched exact model when its closed form covers the space, else on the
+        surrogate (re-scoring each run's best few exactly). With threads > 1 the runs
+        of a round go to worker processes, one start each."""
         self._costs = _level_costs(self.space, self.tables)
         self._model = model
         self._tilings = 0
@@ -354,8 +354,8 @@ class Search:
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
                                         for _ in range(8)) if n is not None]
         exact = self._choose_evaluator(probe)
-        workers = 1 if exact else max(1, self.opt.threads)
-        pool = (AnnealPool(self.space, self.tables, self.opt.metrics, workers)
+        workers = max(1, self.opt.threads)
+        pool = (AnnealPool(self.space, self.tables, self.opt.metrics, workers, exact)
                 if workers > 1 else None)
         stall = 0
         rnd = 0
@@ -425,24 +425,29 @@ class Search:
 
     def _anneal(self, starts: list[tuple[Candidate, float]], exact: bool,
                 pool: "AnnealPool | None") -> None:
-        """Run one annealing per start; re-score the surrogate runs' best exactly."""
+        """Run one annealing per start (in worker processes when there is a pool);
+        re-score each run's best exactly."""
         sp = self.space
-        deadline = self.t0 + self.opt.timeout
-        if exact:
-            for start, t0 in starts:
-                anneal(sp, self._exact_many, start, self.rng, self.opt.exact_budget,
-                       chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
-            return
         if pool is None:
             for start, t0 in starts:
+                if exact:
+                    anneal(sp, self._exact_many, start, self.rng, self.opt.exact_budget,
+                           chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
+                    continue
                 top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
                              t0=t0, top=self.opt.exact_per_run, stop=self._stop)
                 self._score([c for _, c in top])
             return
-        jobs = [(start, self.rng.randrange(1 << 30), self.opt.anneal_steps, t0,
+        # Workers report only at the end of a run: shorter exact runs report sooner.
+        budget, chains = ((self.opt.exact_budget // 2, self.opt.anneal_chains) if exact
+                          else (self.opt.anneal_steps, 1))
+        deadline = self.t0 + self.opt.timeout
+        jobs = [(start, self.rng.randrange(1 << 30), budget, chains, t0,
                  self.opt.exact_per_run, deadline) for start, t0 in starts]
-        tops, estimated = pool.run(jobs)
+        tops, estimated, evaluated = pool.run(jobs)
         self.est.count += estimated
+        self.scorer.evaluated += evaluated
+        self.scorer.valid += evaluated
         self._score([c for top in tops for _, c in top])
 
     def _oaves_rows(self, limit: int = 200) -> list[str]:
