@@ -36,6 +36,7 @@ from loopnest.energy.estimators.crossbar import QUANTITIES, CrossbarEstimator  #
 from loopnest.energy.estimators.digital import DigitalEstimator  # noqa: E402
 from loopnest.energy.estimators import dac, sram_fit  # noqa: E402
 from loopnest.energy.estimators.dram import PJ_PER_BIT, DRAMEstimator  # noqa: E402
+from loopnest.energy.estimators.smartbuffer import SmartBufferEstimator  # noqa: E402
 from loopnest.energy.estimators.sram import SRAMModel  # noqa: E402
 from loopnest.energy.estimators.wire import WireEstimator  # noqa: E402
 
@@ -83,6 +84,19 @@ def sram(d: Path) -> None:
         a = {"technology": r["technology_nm"], "width": r["width"]}
         fa.append(rel(dig.energy("register", a, "read", {}), float(r["ffarray_read_energy_pJ"])))
     report("regfile (flip-flop array)  read", fa)
+    sb = SmartBufferEstimator()
+    e = {"read": [], "write": [], "area": [], "leak": []}
+    for r in rows(d, "regfile_train.csv"):
+        a = {"technology": r["technology_nm"], "width": r["width"], "depth": r["depth"]}
+        p = {"read": sb.energy("smartbuffer", a, "read", {}),
+             "write": sb.energy("smartbuffer", a, "write", {}),
+             "area": sb.area("smartbuffer", a), "leak": sb.leak_power("smartbuffer", a)}
+        for k in e:
+            col = f"smartbuf_{k}_energy_pJ" if k in ("read", "write") else (
+                "smartbuf_area_um2" if k == "area" else "smartbuf_leak_power_W")
+            e[k].append(rel(p[k], float(r[col])))
+    for k, v in e.items():
+        report(f"regfile (smart buffer)     {k}", v)
 
 
 def sram_held_aside(d: Path) -> None:

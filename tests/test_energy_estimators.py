@@ -107,3 +107,26 @@ def test_digital_matches_library_tables_within_5pct() -> None:
         a = {"technology": r["technology_nm"], "width": r["width"]}
         errs.append(abs(e.energy(r["component"], a, r["action"], {}) / float(r["energy_pJ"]) - 1))
     assert len(errs) == 16 and max(errs) < 0.05
+
+
+def test_smartbuffer_is_sram_plus_an_address_adder_and_two_registers() -> None:
+    from loopnest.energy.estimators.smartbuffer import SmartBufferEstimator, address_bits
+
+    sb, sram = SmartBufferEstimator(), SRAMModel()
+    assert [address_bits(d) for d in (1, 2, 3, 4, 256, 257)] == [1, 1, 2, 2, 8, 9]
+    a = {"technology": "45nm", "width": 64, "depth": 256}
+    base = sram.evaluate(64, 256, 45)
+    # per address bit at 40 nm: adder 0.21/32 pJ + 2 registers x 0.288/32 pJ (Aladdin),
+    # area 278/32 + 2 x 191.36/32 um^2, then scaled 40 -> 45 nm
+    per_bit_e = (0.21 + 2 * 0.288) / 32 * energy_factor(45, 40)
+    per_bit_a = (278.0 + 2 * 191.36) / 32 * area_factor(45, 40)
+    for action in ("read", "write"):
+        assert sb.energy("smartbuffer", a, action, {}) == pytest.approx(
+            base[action] + 8 * per_bit_e)
+    assert 8 * per_bit_e == pytest.approx(0.2261, rel=1e-3)
+    assert sb.area("smartbuffer", a) == pytest.approx(base["area"] + 8 * per_bit_a)
+    assert sb.leak_power("smartbuffer", a) == pytest.approx(
+        base["leak"] + 8 * 2.4e-6 / 32 * energy_factor(45, 40))
+    assert sb.energy("smartbuffer", a, "idle", {}) == 0.0
+    with pytest.raises(EstimatorInputError):
+        sb.check("smartbuffer", {"technology": "45nm", "width": 64, "depth": -1})

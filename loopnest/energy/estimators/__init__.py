@@ -12,8 +12,10 @@ def builtin_estimators() -> list[Estimator]:
     from loopnest.energy.estimators.digital import DigitalEstimator
     from loopnest.energy.estimators.dram import DRAMEstimator
     from loopnest.energy.estimators.dummy import DummyEstimator
+    from loopnest.energy.estimators.smartbuffer import SmartBufferEstimator
     from loopnest.energy.estimators.sram import SRAMEstimator
     from loopnest.energy.estimators.wire import WireEstimator
 
     return [DummyEstimator(), SRAMEstimator(), DRAMEstimator(), DigitalEstimator(),
-            WireEstimator(), ADCEstimator(), DACEstimator(), CrossbarEstimator()]
+            WireEstimator(), ADCEstimator(), DACEstimator(), CrossbarEstimator(),
+            SmartBufferEstimator()]
