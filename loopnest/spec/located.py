@@ -12,53 +12,55 @@ from __future__ import annotations
 from typing import Any
 
 
-class LocDict(dict):
+_LOC_SLOTS = ("file", "line", "path", "key_lines", "tag")
+
+
+class _Located:
+    """Location fields shared by LocDict and LocList (slots live in those classes)."""
+
+    __slots__ = ()
+
+    def _locate(self, file: str | None, line: int | None, path: str, key_lines: dict | None,
+                tag: str | None) -> None:
+        self.file = file
+        self.line = line
+        self.path = path
+        self.key_lines = dict(key_lines or {})
+        self.tag = tag
+
+    def __getstate__(self) -> dict:
+        return {s: getattr(self, s, None) for s in _LOC_SLOTS}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+class LocDict(_Located, dict):
     """A dict with `file`, `line`, `path` and per-key lines (`key_lines`).
 
     `tag` keeps a YAML node tag such as `!Container` / `!Component` /
     `!Parallel` (None when the mapping had no custom tag).
     """
 
-    __slots__ = ("file", "line", "path", "key_lines", "tag")
+    __slots__ = _LOC_SLOTS
 
     def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
                  path: str = "", key_lines: dict | None = None, tag: str | None = None,
                  **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.file = file
-        self.line = line
-        self.path = path
-        self.key_lines = dict(key_lines or {})
-        self.tag = tag
-
-    def __getstate__(self) -> dict:
-        return {s: getattr(self, s, None) for s in LocDict.__slots__}
-
-    def __setstate__(self, state: dict) -> None:
-        for k, v in state.items():
-            setattr(self, k, v)
+        dict.__init__(self, *args, **kw)
+        self._locate(file, line, path, key_lines, tag)
 
 
-class LocList(list):
+class LocList(_Located, list):
     """A list with `file`, `line`, `path` and per-item lines (`key_lines`)."""
 
-    __slots__ = ("file", "line", "path", "key_lines", "tag")
+    __slots__ = _LOC_SLOTS
 
     def __init__(self, *args: Any, file: str | None = None, line: int | None = None,
                  path: str = "", key_lines: dict | None = None, tag: str | None = None) -> None:
-        super().__init__(*args)
-        self.file = file
-        self.line = line
-        self.path = path
-        self.key_lines = dict(key_lines or {})
-        self.tag = tag
-
-    def __getstate__(self) -> dict:
-        return {s: getattr(self, s, None) for s in LocList.__slots__}
-
-    def __setstate__(self, state: dict) -> None:
-        for k, v in state.items():
-            setattr(self, k, v)
+        list.__init__(self, *args)
+        self._locate(file, line, path, key_lines, tag)
 
 
 class QuotedStr(str):

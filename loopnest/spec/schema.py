@@ -115,7 +115,7 @@ def _error(err: Any, root: Any) -> SpecError:
 
 
 def _short(v: Any) -> str:
-    text = repr(v if not isinstance(v, (dict, list)) else type(v).__mro__[1](v))
+    text = repr(v if not isinstance(v, (dict, list)) else (dict if isinstance(v, dict) else list)(v))
     return text if len(text) < 60 else text[:57] + "..."
 
 
