@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use Timeloop's post-2025 stride-change rule (references use the old one)")
     p.add_argument("--no-link-transfers", action="store_true",
                    help="disable inter-PE link transfers (TIMELOOP_DISABLE_LINK_TRANSFERS)")
+    p.add_argument("--ignore-constraints", action="store_true",
+                   help="evaluate even if the mapping breaks the architecture constraints")
     p.add_argument("--plot", action="store_true",
                    help="also write energy-breakdown and utilization PNGs (needs matplotlib)")
 
@@ -29,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from loopnest.commands.common import echo_files
 
     design = load_design_from_args(args, require_mapping=True)
+    if not args.ignore_constraints:
+        check_architecture_constraints(design)
     opts = ModelOptions(link_transfers=not args.no_link_transfers,
                         new_stride_rule=args.new_stride_rule)
     result = evaluate(design.workload, design.architecture, design.mapping, design.tables, opts)
@@ -52,3 +56,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
               f"{len(out) - 1} more)", file=sys.stderr)
     return 0
+
+
+def check_architecture_constraints(design) -> None:
+    """Refuse a mapping whose factors break the architecture's own constraints,
+    as timeloop-model does (mapspace constraints only steer the mapper; in v0.4
+    files the constraints are already part of the mapping). Loop order, split
+    and bypass are not held against a given mapping (see constraint_violations)."""
+    from loopnest.errors import MappingError
+    from loopnest.ir.lower_constraints import collect_directives, lower_constraints
+    from loopnest.mapper.checker import constraint_violations
+
+    if not collect_directives(design.native, architecture_only=True):
+        return
+    cons = lower_constraints(design.native, design.workload, design.architecture,
+                             architecture_only=True)
+    bad = constraint_violations(design.workload, design.architecture, design.mapping, cons,
+                                factors_only=True)
+    if bad:
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise MappingError(f"mapping violates architecture constraints: {bad[0]}{more}",
+                           hint="fix the mapping, or pass --ignore-constraints to evaluate it anyway")

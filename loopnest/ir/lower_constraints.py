@@ -45,19 +45,25 @@ def _hint(word: str, options: list[str], what: str) -> str | None:
     return closest_hint(word, options, what)
 
 
-def collect_directives(native: Any) -> list:
-    """Every constraint directive in the spec, in document order."""
+ARCHITECTURE_KEYS = ("architecture_constraints", "arch_constraints")
+
+
+def collect_directives(native: Any, architecture_only: bool = False) -> list:
+    """Every constraint directive in the spec, in document order; with
+    `architecture_only`, just the architecture's own (`architecture_constraints`,
+    `arch_constraints`, `architecture.constraints`; v0.4 node constraints land
+    there), which are the ones timeloop-model holds a given mapping to."""
     from loopnest.spec.native import directives_of
 
     out: list = []
     for k, v in native.items():
-        if "constraints" in str(k):
+        if "constraints" in str(k) and (not architecture_only or k in ARCHITECTURE_KEYS):
             out += directives_of(v)
     arch = native.get("architecture")
     if isinstance(arch, dict) and "constraints" in arch:
         out += directives_of(arch["constraints"])
     ms = native.get("mapspace")
-    if isinstance(ms, dict):
+    if isinstance(ms, dict) and not architecture_only:
         out += directives_of({"targets": ms.get("targets") or [],
                               "constraints": ms.get("constraints") or []})
     return out
@@ -172,15 +178,17 @@ def _resolve(d: Any, names: list[str]) -> int:
     raise _err(d, "target", f"unknown target '{t}'", hint=_hint(name, names, "target"))
 
 
-def lower_constraints(native: Any, workload: Any, architecture: Any) -> Constraints:
-    """Constraints per storage level (index-aligned with `architecture.storage`)."""
+def lower_constraints(native: Any, workload: Any, architecture: Any,
+                      architecture_only: bool = False) -> Constraints:
+    """Constraints per storage level (index-aligned with `architecture.storage`);
+    `architecture_only`: see `collect_directives`."""
     names = [lv.name for lv in architecture.storage]
     dims = list(workload.dimensions)
     bounds = dict(zip(workload.dimensions, workload.bounds))
     ds_names = list(workload.ds_names)
     levels = [_Level() for _ in names]
     origins: list[tuple[int, str, str, str]] = []
-    for d in collect_directives(native):
+    for d in collect_directives(native, architecture_only):
         if not isinstance(d, dict):
             continue
         typ = str(d.get("type", "")).strip()

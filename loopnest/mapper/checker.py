@@ -89,61 +89,8 @@ def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
             for ds in workload.ds_names:
                 if ds not in lm.keep:
                     errs.append(f"{st.name}: outermost level must keep {ds}")
-        # User constraints.
-        if constraints is None or i >= len(constraints.levels):
-            continue
-        lc = constraints.levels[i]
-        tf = {}
-        for l in lm.temporal:
-            tf[l.dim] = tf.get(l.dim, 1) * l.end
-        sf = {}
-        for l in lm.spatial:
-            sf[l.dim] = sf.get(l.dim, 1) * l.end
-        for kind, fbs, fac in (("temporal", lc.temporal_factors, tf),
-                               ("spatial", lc.spatial_factors, sf)):
-            listed = set()
-            for fb in fbs:
-                listed.add(fb.dim)
-                v = fac.get(fb.dim, 1)
-                if fb.exact and fb.exact <= bound.get(fb.dim, 0) and v != fb.exact:
-                    errs.append(f"{st.name}: {kind} factor {fb.dim}={v}, constraint {fb.dim}={fb.exact}")
-                if fb.min is not None and v < fb.min:
-                    errs.append(f"{st.name}: {kind} factor {fb.dim}={v} < {fb.min}")
-                if fb.max is not None and v > fb.max:
-                    errs.append(f"{st.name}: {kind} factor {fb.dim}={v} > {fb.max}")
-            if kind == "temporal":
-                for d in dims:
-                    if d in listed:
-                        continue
-                    v = fac.get(d, 1)
-                    if lc.default_max_factor and v > lc.default_max_factor:
-                        errs.append(f"{st.name}: temporal factor {d}={v} > default_max_factor")
-                    if lc.default_min_factor and v < lc.default_min_factor:
-                        errs.append(f"{st.name}: temporal factor {d}={v} < default_min_factor")
-        nonunit_t = {d for d, v in tf.items() if v > 1}
-        order_t = [l.dim for l in lm.temporal]
-        if not _order_ok(order_t, lc.temporal_permutation_prefix,
-                         lc.temporal_permutation_suffix, nonunit_t):
-            errs.append(f"{st.name}: temporal order {''.join(order_t)} violates permutation "
-                        f"{lc.temporal_permutation_prefix}_{lc.temporal_permutation_suffix}")
-        nonunit_s = {d for d, v in sf.items() if v > 1}
-        if lc.split is not None and nonunit_s:
-            full = (lc.spatial_permutation_prefix
-                    + "".join(d for d in dims if d not in lc.spatial_permutation_prefix
-                              and d not in lc.spatial_permutation_suffix)
-                    + lc.spatial_permutation_suffix)
-            if len(lc.spatial_permutation_prefix) + len(lc.spatial_permutation_suffix) >= len(dims):
-                for l in lm.spatial:
-                    if l.end > 1:
-                        want = "X" if full.index(l.dim) < lc.split else "Y"
-                        if l.spatial != want:
-                            errs.append(f"{st.name}: spatial {l.dim} on {l.spatial}, split says {want}")
-        for ds in lc.keep:
-            if ds in workload.ds_names and ds not in lm.keep:
-                errs.append(f"{st.name}: {ds} must be kept")
-        for ds in lc.bypass:
-            if ds in lm.keep:
-                errs.append(f"{st.name}: {ds} must be bypassed")
+        if constraints is not None and i < len(constraints.levels):
+            errs += _level_violations(workload, st.name, lm, constraints.levels[i])
     for d in dims:
         if prod[d] != bound[d]:
             errs.append(f"factors of {d} multiply to {prod[d]}, bound is {bound[d]}")
@@ -151,7 +98,94 @@ def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
     if total_sp > max(comp, arch.compute.instances):
         errs.append(f"{total_sp} parallel units used, {arch.compute.name} has {comp}")
     if constraints is not None:
-        mins = [lc.min_utilization for lc in constraints.levels if lc.min_utilization]
-        if mins and total_fan and total_sp < max(mins) * total_fan - 1e-9:
-            errs.append(f"parallelism {total_sp}/{total_fan} below min {max(mins)}")
+        errs += _parallelism_violations(constraints, total_sp, total_fan)
+    return errs
+
+
+def _parallelism_violations(constraints: Constraints, used: int, fanout: int) -> list[str]:
+    mins = [lc.min_utilization for lc in constraints.levels if lc.min_utilization]
+    if mins and fanout and used < max(mins) * fanout - 1e-9:
+        return [f"parallelism {used}/{fanout} below min {max(mins)}"]
+    return []
+
+
+def constraint_violations(workload: Workload, arch: Architecture, mapping: Mapping,
+                          constraints: Constraints, factors_only: bool = False) -> list[str]:
+    """Only the user constraints the mapping breaks (factors, permutations, split,
+    keep/bypass, parallelism), not its fit to the hardware. `factors_only`: just
+    exact and maximum factors, the part of Timeloop's `Constraints::SatisfiedBy`
+    that timeloop-model holds even the mappings of its own mapper to (the corpus
+    has a mapper result whose loop order differs from its permutation constraint)."""
+    errs: list[str] = []
+    used = fanout = 1
+    for i, (st, lm) in enumerate(zip(arch.storage, mapping.levels)):
+        fx, fy = arch.fanout(i)
+        fanout *= fx * fy
+        used *= math.prod(l.end for l in lm.spatial if l.spatial in ("X", "Y"))
+        if i < len(constraints.levels):
+            errs += _level_violations(workload, st.name, lm, constraints.levels[i], factors_only)
+    if factors_only:
+        return errs
+    return errs + _parallelism_violations(constraints, used, fanout)
+
+
+def _level_violations(workload: Workload, name: str, lm, lc, factors_only: bool = False
+                      ) -> list[str]:
+    """Violations of one level's constraints `lc` by its loops and keep set `lm`."""
+    errs: list[str] = []
+    dims = workload.dimensions
+    bound = workload.bound_map
+    tf = {}
+    for l in lm.temporal:
+        tf[l.dim] = tf.get(l.dim, 1) * l.end
+    sf = {}
+    for l in lm.spatial:
+        sf[l.dim] = sf.get(l.dim, 1) * l.end
+    for kind, fbs, fac in (("temporal", lc.temporal_factors, tf),
+                           ("spatial", lc.spatial_factors, sf)):
+        listed = set()
+        for fb in fbs:
+            listed.add(fb.dim)
+            v = fac.get(fb.dim, 1)
+            if fb.exact and fb.exact <= bound.get(fb.dim, 0) and v != fb.exact:
+                errs.append(f"{name}: {kind} factor {fb.dim}={v}, constraint {fb.dim}={fb.exact}")
+            if fb.min is not None and v < fb.min and not factors_only:
+                errs.append(f"{name}: {kind} factor {fb.dim}={v} < {fb.min}")
+            if fb.max is not None and v > fb.max:
+                errs.append(f"{name}: {kind} factor {fb.dim}={v} > {fb.max}")
+        if kind == "temporal" and not factors_only:
+            for d in dims:
+                if d in listed:
+                    continue
+                v = fac.get(d, 1)
+                if lc.default_max_factor and v > lc.default_max_factor:
+                    errs.append(f"{name}: temporal factor {d}={v} > default_max_factor")
+                if lc.default_min_factor and v < lc.default_min_factor:
+                    errs.append(f"{name}: temporal factor {d}={v} < default_min_factor")
+    if factors_only:
+        return errs
+    nonunit_t = {d for d, v in tf.items() if v > 1}
+    order_t = [l.dim for l in lm.temporal]
+    if not _order_ok(order_t, lc.temporal_permutation_prefix,
+                     lc.temporal_permutation_suffix, nonunit_t):
+        errs.append(f"{name}: temporal order {''.join(order_t)} violates permutation "
+                    f"{lc.temporal_permutation_prefix}_{lc.temporal_permutation_suffix}")
+    nonunit_s = {d for d, v in sf.items() if v > 1}
+    if lc.split is not None and nonunit_s:
+        full = (lc.spatial_permutation_prefix
+                + "".join(d for d in dims if d not in lc.spatial_permutation_prefix
+                          and d not in lc.spatial_permutation_suffix)
+                + lc.spatial_permutation_suffix)
+        if len(lc.spatial_permutation_prefix) + len(lc.spatial_permutation_suffix) >= len(dims):
+            for l in lm.spatial:
+                if l.end > 1:
+                    want = "X" if full.index(l.dim) < lc.split else "Y"
+                    if l.spatial != want:
+                        errs.append(f"{name}: spatial {l.dim} on {l.spatial}, split says {want}")
+    for ds in lc.keep:
+        if ds in workload.ds_names and ds not in lm.keep:
+            errs.append(f"{name}: {ds} must be kept")
+    for ds in lc.bypass:
+        if ds in lm.keep:
+            errs.append(f"{name}: {ds} must be bypassed")
     return errs
