@@ -2,6 +2,7 @@
 exceeds the exact model on valid mappings (tiny fixtures, no /work/shared)."""
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
@@ -73,3 +74,34 @@ def test_bound_never_exceeds_model(wl, forced):
             assert r.cycles >= b.cycles
             lowest = min(lowest, r.energy / b.energy)
         assert lowest < 3.0  # and it is not vacuous
+
+
+@pytest.mark.parametrize("wl", [conv1d_oc(), matmul()], ids=["conv1d", "matmul"])
+def test_bandwidth_cycle_bound_holds_and_binds(wl):
+    """A narrow global buffer that must keep every data space: its compulsory words
+    over its bandwidth bound the cycles of every mapping, and the bound binds."""
+    from dataclasses import replace
+
+    arch = three_level(rf_words=48, pes=(2, 2))
+    glb = replace(arch.storage[1], read_bandwidth=0.25, write_bandwidth=0.5,
+                  per_dataspace_bandwidth_consumption_scale=((wl.data_spaces[0].name, 2.0),))
+    arch = replace(arch, storage=(arch.storage[0], glb, arch.storage[2]))
+    tb = tables()
+    names = frozenset(ds.name for ds in wl.data_spaces)
+    cons = Constraints((LevelConstraints(), LevelConstraints(keep=names), LevelConstraints()))
+    sp = build_mapspace(wl, arch, cons)
+    tm = TilingModel(sp)
+    par, proven = tm.max_parallelism()
+    b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
+    # by hand: reads >= the read-only elements (the first scaled x2), writes >= all of them
+    from loopnest.mapper.bound import distinct_elements
+
+    scale = {wl.data_spaces[0].name: 2.0}
+    d = {ds.name: distinct_elements(wl, ds) * scale.get(ds.name, 1.0) for ds in wl.data_spaces}
+    reads = sum(d[ds.name] for ds in wl.data_spaces if not ds.read_write)
+    want = max(math.ceil(reads / 0.25), math.ceil(sum(d.values()) / 0.5))
+    assert want > math.ceil(wl.macs / par)  # the bandwidth term is the binding one
+    assert b.cycles == want
+    for c in _walk(sp, 60, seed=3):
+        r = evaluate(wl, arch, sp.to_mapping(c), tb)
+        assert r.valid and r.cycles >= b.cycles

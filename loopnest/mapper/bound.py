@@ -14,7 +14,8 @@ Energy >= computes * E_compute + leakage over the cycle bound
             / updated once at the outermost level.
         Spatial maxima come from CP-SAT over the same constraints (its proven bound).
 Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven),
-          and >= the outermost level's compulsory words / its bandwidth,
+          and >= the compulsory words per instance / bandwidth of the outermost level
+          and of every level forced to keep a data space (`_bandwidth_cycles`),
           plus the fixed network fill / drain latencies.
 Per-word costs are vector energies / block size / cluster size (ceil only adds); a
 missing action costs 0, which keeps the bound valid. Link transfers (sliding windows
@@ -173,31 +174,52 @@ def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
     """Lower bounds on energy (pJ) and cycles for every mapping of `space`."""
     wl, arch = space.workload, space.arch
     macs = wl.macs
-    top = arch.storage[-1]
     max_spatial = max_spatial or _fanout_product(space)
     e_compute = tables.energy(arch.compute.name, COMPUTE)
     if e_compute is None:
         e_compute = (arch.compute.word_bits / 16.0) ** 2
     energy = macs * e_compute
-    compulsory_r = compulsory_w = 0
     lla = 0.0
+    dists = {}
     for ds in wl.data_spaces:
-        dist = distinct_elements(wl, ds)
+        dists[ds.name] = dist = distinct_elements(wl, ds)
         lla += dist
-        if ds.read_write:
-            compulsory_w += dist
-        else:
-            compulsory_r += dist
         energy += _ds_energy(space, tables, ds, max_parallelism, max_spatial)
     cycles = math.ceil(macs / max(1, max_parallelism))
-    if top.read_bandwidth:
-        cycles = max(cycles, math.ceil(compulsory_r / top.read_bandwidth))
-    if top.write_bandwidth:
-        cycles = max(cycles, math.ceil(compulsory_w / top.write_bandwidth))
-    if top.shared_bandwidth:
-        cycles = max(cycles, math.ceil((compulsory_r + compulsory_w) / top.shared_bandwidth))
+    for i in range(len(arch.storage)):
+        cycles = max(cycles, _bandwidth_cycles(space, i, dists))
     cycles += sum(st.network_fill_latency + st.network_drain_latency for st in arch.storage)
     for st in arch.storage:
         leak = tables.energy(st.name, ("leak",)) or 0.0
         energy += leak * cycles
     return Bound(energy, cycles, lla, max_parallelism, proven)
+
+
+def _bandwidth_cycles(space: MapSpace, i: int, dists: dict[str, int]) -> int:
+    """Cycles level `i`'s bandwidth forces on every mapping: the words it must move
+    per instance (the outermost level, and every level the constraints force to
+    keep a data space: each element passes through it at least once) over its
+    read / write / shared bandwidth, scaled per data space as Timeloop does."""
+    st = space.arch.storage[i]
+    if st.is_dummy or not (st.read_bandwidth or st.write_bandwidth or st.shared_bandwidth):
+        return 0
+    top = i == len(space.arch.storage) - 1
+    kept = set(dists) if top else set(space.levels[i].keep_fixed)
+    scale = dict(st.per_dataspace_bandwidth_consumption_scale)
+    reads = writes = 0.0
+    for ds in space.workload.data_spaces:
+        if ds.name not in kept:
+            continue
+        d = dists[ds.name] * scale.get(ds.name, 1.0)
+        if ds.read_write:
+            writes += d                      # every output element updated at least once
+        else:
+            reads += d                       # read out at least once
+            writes += 0.0 if top else d      # and filled at least once below the top
+    n = max(1, st.instances)
+    out = 0
+    for bw, words in ((st.read_bandwidth, reads), (st.write_bandwidth, writes),
+                      (st.shared_bandwidth, reads + writes)):
+        if bw:
+            out = max(out, math.ceil(words / n / bw - 1e-9))
+    return out
