@@ -133,6 +133,7 @@ class MapSpace:
     notes: list[str] = field(default_factory=list)
     _level_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _ranks: list | None = field(default=None, repr=False, compare=False)
+    _checks: list | None = field(default=None, repr=False, compare=False)
 
     def ds_ranks(self) -> list[tuple[str, list[list[tuple[int, int]]]]]:
         """Per data space: (name, ranks as [(dim index, coefficient)])."""
@@ -149,6 +150,10 @@ class MapSpace:
         for lv in tiling.f[:level + 1]:
             t, x, y = lv
             ext = [ext[d] * t[d] * x[d] * y[d] for d in range(nd)]
+        return self.words_at(ext, level, keep)
+
+    def words_at(self, ext: list[int], level: int, keep: frozenset[str]) -> int:
+        """Words the kept tiles of extents `ext` occupy at `level`."""
         used = 0
         dens = self.levels[level].density
         for name, ranks in self.ds_ranks():

@@ -5,43 +5,74 @@ import itertools
 import math
 import random
 
-from loopnest.mapper.mapspace import (SX, SY, T, Candidate, MapSpace, Tiling, extents,
+from loopnest.mapper.mapspace import (SX, T, Bounds, Candidate, MapSpace, Tiling, extents,
                                       footprint, make_perm, perm_choices, prime_factors)
+
+
+def _checks(space: MapSpace) -> list[tuple]:
+    """Per level, only the checks that can fail (cached on the space): non-trivial
+    temporal and spatial bounds, dims barred from X / Y, fan-out, fixed keeps and
+    whether capacity or min utilization applies."""
+    if space._checks is None:
+        free = Bounds()
+        nd, last = len(space.dims), len(space.levels) - 1
+        out = []
+        for i, lv in enumerate(space.levels):
+            out.append((
+                [(d, b) for d, b in enumerate(lv.bounds[T]) if b != free],
+                [(d, b) for d, b in enumerate(lv.bounds[SX]) if b != free],
+                [d for d in range(nd) if not lv.spatial_allowed[0][d]],
+                [d for d in range(nd) if not lv.spatial_allowed[1][d]],
+                lv.fanout, lv.keep_fixed, lv.bypass_fixed,
+                i < last and (lv.capacity is not None or bool(lv.min_used)),
+                lv.capacity, lv.min_used))
+        space._checks = out
+    return space._checks
 
 
 def feasible(space: MapSpace, cand: Candidate) -> bool:
     """The CP-SAT model's hard constraints, checked directly on one candidate."""
     f = cand.tiling.f
     nd = len(space.dims)
+    rd = range(nd)
     par = 1
-    for i, lv in enumerate(space.levels):
-        fi = f[i]
-        for kind in (T, SX, SY):
-            for d in range(nd):
-                v = fi[kind][d]
-                if kind == T:
-                    if not lv.bounds[T][d].admits(v):
-                        return False
-                elif v > 1 and not lv.spatial_allowed[kind - 1][d]:
-                    return False
-        for d in range(nd):
-            if fi[SX][d] > 1 and fi[SY][d] > 1:
+    ext = [1] * nd
+    for i, (tb, sb, nox, noy, (fx, fy), kfix, bfix, sized, cap, min_used) in enumerate(
+            _checks(space)):
+        t, x, y = f[i]
+        for d, b in tb:
+            if not b.admits(t[d]):
                 return False
-            if not lv.bounds[SX][d].admits(fi[SX][d] * fi[SY][d]):
+        for d in nox:
+            if x[d] > 1:
                 return False
-        px, py = math.prod(fi[SX]), math.prod(fi[SY])
-        if px > lv.fanout[0] or py > lv.fanout[1]:
+        for d in noy:
+            if y[d] > 1:
+                return False
+        px = py = 1
+        for d in rd:
+            xd, yd = x[d], y[d]
+            if xd > 1 and yd > 1:
+                return False
+            px *= xd
+            py *= yd
+            ext[d] *= t[d] * xd * yd
+        for d, b in sb:
+            if not b.admits(x[d] * y[d]):
+                return False
+        if px > fx or py > fy:
             return False
         par *= px * py
         keep = cand.keep[i]
-        if not lv.keep_fixed <= keep or lv.bypass_fixed & keep:
+        if not kfix <= keep or bfix & keep:
             return False
+        if sized:
+            used = space.words_at(ext, i, keep)
+            if (cap is not None and used > cap) or used < min_used:
+                return False
     if space.min_parallelism:
         total = math.prod(lv.fanout[0] * lv.fanout[1] for lv in space.levels)
         if par < space.min_parallelism * total - 1e-9:
-            return False
-    for i in range(len(space.levels) - 1):
-        if not fits(space, cand, i):
             return False
     return True
 
