@@ -47,6 +47,16 @@ def test_error_exit_code_subprocess(tmp_path: Path) -> None:
     assert r.returncode == 2 and "file not found" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_included_directory_is_named_with_a_hint(tmp_path: Path, capsys) -> None:
+    (tmp_path / "shapes").mkdir()
+    top = tmp_path / "top.yaml.jinja2"
+    top.write_text("problem: {{include('shapes', 'problem')}}\n")
+    assert main(["validate", str(top)]) == 2
+    err = capsys.readouterr().err
+    assert f"{top}:1" in err and "shapes is a directory, not a YAML file" in err
+    assert "hint: name one file inside it" in err
+
+
 # ---------------------------- acceptance on ../shared ----------------------------------
 def _ok(args: list[str], capsys) -> None:
     rc = main(["validate", *args])

@@ -82,7 +82,11 @@ class FileLoader:
                 text = f.read()
         except FileNotFoundError:
             raise self._err(f"file not found: {path}", line=line) from None
-        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+        except IsADirectoryError:
+            raise self._err(f"{path} is a directory, not a YAML file", line=line,
+                            hint="name one file inside it (or use include_all with a glob)"
+                            ) from None
+        except (PermissionError, UnicodeDecodeError) as e:
             raise self._err(f"cannot read {path}: {e}", line=line) from None
         self.texts[apath] = text
         self.stack.append(apath)
