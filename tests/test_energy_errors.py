@@ -7,7 +7,7 @@ import pytest
 
 from loopnest.energy.accelergy import build_documents
 from loopnest.energy.inputs import load_inputs
-from loopnest.errors import EstimationError
+from loopnest.errors import EstimationError, LoopnestError
 
 
 def _run(tmp_path: Path, arch: str, extra: str = "") -> EstimationError:
@@ -48,9 +48,21 @@ def test_missing_attribute(tmp_path: Path) -> None:
 
 
 def test_negative_attribute(tmp_path: Path) -> None:
-    e = _run(tmp_path, ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64, depth: -4}"))
-    assert e.message == "component 'top.buf': attribute 'depth' must be > 0, got -4"
+    # the input checks of `loopnest validate` see it first, at the same place
+    f = tmp_path / "arch.yaml"
+    f.write_text(ARCH.format(tech="45nm", cls="SRAM", attrs="{width: 64, depth: -4}"))
+    with pytest.raises(LoopnestError) as ei:
+        build_documents(load_inputs([str(f)]))
+    e = ei.value
+    assert e.message == "must be > 0, got -4" and e.path.endswith("local[0].attributes.depth")
     assert e.file.endswith("arch.yaml") and e.line == 9
+    # and the estimator itself still refuses it when handed the spec directly
+    from loopnest.spec.load import load_spec
+
+    with pytest.raises(EstimationError) as ei2:
+        build_documents(load_spec([str(f)]))
+    assert ei2.value.message == "component 'top.buf': attribute 'depth' must be > 0, got -4"
+    assert ei2.value.line == 9
 
 
 @pytest.mark.parametrize("cls, attrs, message", [

@@ -20,6 +20,9 @@ def load_design_from_args(args: argparse.Namespace, require_mapping: bool = Fals
     from loopnest.spec.load import load_spec, parse_var_args
 
     spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])))
+    from loopnest.spec.validate import validate_spec
+
+    validate_spec(spec)  # the schemas and semantic checks of `loopnest validate`
     try:
         from loopnest.spec.native import to_native
     except ImportError:  # front end without the v0.4 transpiler

@@ -38,7 +38,11 @@ def _walk(node: Mapping, prefix: str, out: list[Counts]) -> None:
             except (TypeError, ValueError):
                 raise SpecError(f"counts of '{full}' action '{ac['name']}' must be a number"
                                 ).located(ac, "counts") from None
-            items.append((str(ac["name"]), dict(ac.get("arguments") or {}) or None, cnt, ac))
+            args = ac.get("arguments")
+            if args is not None and not isinstance(args, Mapping):
+                raise SpecError(f"arguments of '{full}' action '{ac['name']}' must be a mapping"
+                                ).located(ac, "arguments")
+            items.append((str(ac["name"]), dict(args or {}) or None, cnt, ac))
         out.append(Counts(full, items, comp))
     for sub in node.get("subtree") or []:
         _walk(sub, here, out)

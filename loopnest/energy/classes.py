@@ -104,8 +104,23 @@ def _listify(x: Any) -> list:
     if isinstance(x, list):
         return x
     if isinstance(x, Mapping):  # {name: {...}} form
+        for k, v in x.items():
+            if v is not None and not isinstance(v, Mapping):
+                raise SpecError(f"'{k}' must be followed by a mapping (name: {{...}} form) "
+                                f"or be an item of a list, got {v!r}").located(x, k)
         return [dict(v or {}, name=k) for k, v in x.items()]
     return [x]
+
+
+def _mapping(node: Any, key: str, what: str) -> dict:
+    """`node[key]` as a dict (absent: empty); anything else is a located error."""
+    v = node.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, Mapping):
+        raise SpecError(f"'{key}' of {what} must be a mapping of names to values, got {v!r}"
+                        ).located(node, key)
+    return dict(v)
 
 
 def _parse_class(c: Mapping, version: Any) -> ComponentClass:
@@ -118,7 +133,7 @@ def _parse_class(c: Mapping, version: Any) -> ComponentClass:
                             ).located(s)
         subs.append(SubcomponentDecl(
             name=str(s["name"]), class_name=str(s["class"]),
-            attributes=dict(s.get("attributes") or {}),
+            attributes=_mapping(s, "attributes", f"subcomponent '{s['name']}'"),
             area_scale=_scale(s, "area_scale", "area_share"),
             energy_scale=_scale(s, "energy_scale"),
             node=s))
@@ -134,13 +149,19 @@ def _parse_class(c: Mapping, version: Any) -> ComponentClass:
             for sa in _listify(r.get("actions")):
                 if isinstance(sa, str):
                     sa = {"name": sa}
+                if not isinstance(sa, Mapping) or "name" not in sa:
+                    raise SpecError(f"an action of subcomponent '{r['name']}' in action "
+                                    f"'{a['name']}' needs a 'name'").located(
+                                        sa if isinstance(sa, Mapping) else r)
                 subacts.append(SubAction(
-                    name=str(sa["name"]), arguments=dict(sa.get("arguments") or {}),
+                    name=str(sa["name"]), arguments=_mapping(sa, "arguments", f"'{sa['name']}'"),
                     energy_scale=_scale(sa, "energy_scale", "action_share", "repeat"), node=sa))
             refs.append(ActionRef(sub=str(r["name"]), actions=subacts, node=r))
         actions[str(a["name"])] = ActionDef(
-            name=str(a["name"]), arguments=dict(a.get("arguments") or {}), refs=refs, node=a)
-    return ComponentClass(name=str(c["name"]), attributes=dict(c.get("attributes") or {}),
+            name=str(a["name"]), arguments=_mapping(a, "arguments", f"action '{a['name']}'"),
+            refs=refs, node=a)
+    return ComponentClass(name=str(c["name"]),
+                          attributes=_mapping(c, "attributes", f"class '{c['name']}'"),
                           subcomponents=subs, actions=actions, node=c, file_version=version)
 
 

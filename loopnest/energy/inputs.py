@@ -34,7 +34,9 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 def _blocks(value: Any, inner: str) -> list:
     if isinstance(value, dict):
-        return list(value.get(inner) or [])
+        v = value.get(inner)
+        # a malformed value is kept as one item, for the schema check to name it
+        return list(v) if isinstance(v, list) else ([] if v is None else [v])
     if isinstance(value, list):
         return list(value)
     return []
@@ -70,11 +72,15 @@ def load_inputs(paths: list[str], variables: dict | None = None) -> dict:
     from loopnest.errors import SpecError
     from loopnest.spec.load import load_spec
 
+    from loopnest.spec.validate import validate_spec
+
     files = expand_paths(paths)
     try:
-        return load_spec(files, variables)
+        spec = load_spec(files, variables)
     except SpecError as first:
         try:
-            return merge_specs([load_spec([f], variables) for f in files])
+            spec = merge_specs([load_spec([f], variables) for f in files])
         except SpecError:
             raise first from None
+    validate_spec(spec)  # the schemas, as for `loopnest validate`
+    return spec

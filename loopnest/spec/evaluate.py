@@ -175,8 +175,9 @@ def _eval_tree(node: Any, scope: Any, inherited: dict) -> None:
     inner = dict(inherited)
     if isinstance(attrs, dict):
         inner.update(attrs)
-    for comp in node.get("local") or []:
+    local, subtree = node.get("local"), node.get("subtree")
+    for comp in local if isinstance(local, list) else []:  # other shapes: the schema says
         if isinstance(comp, dict):
             _eval_mapping_seq(comp.get("attributes"), _Scope(scope, inner), lenient=True)
-    for st in node.get("subtree") or []:
+    for st in subtree if isinstance(subtree, list) else []:
         _eval_tree(st, scope, inner)

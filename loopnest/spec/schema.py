@@ -20,7 +20,7 @@ SCHEMA_FOR_KEY = {
     "mapper": "mapper", "variables": "variables", "components": "components",
     "compound_components": "components", "ERT": "ERT", "ART": "ART", "globals": "globals",
     "mapspace": "mapspace", "sparse_optimizations": "sparse_optimizations",
-    "action_counts": "action_counts",
+    "action_counts": "action_counts", "primitive_tables": "primitive_tables",
 }
 OTHER_TOP_KEYS = ("dumped_by_timeloop_front_end", "ignore", "arch", "model")
 TAG_DEF = {"!Component": "Component", "!Container": "Container", "!Parallel": "Group",

@@ -201,8 +201,8 @@ class SRAMEstimator(Estimator):
         else:
             raise EstimatorInputError(f"unknown action '{action}'")
         if "data_delta" in arguments or "address_delta" in arguments:
-            dd = float(arguments.get("data_delta", 1))
-            ad = float(arguments.get("address_delta", 1))
+            dd = number(arguments, "data_delta", default=1)
+            ad = number(arguments, "address_delta", default=1)
             e *= 0.7 * dd + 0.3 * ad
         return e
 
