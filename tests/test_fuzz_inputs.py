@@ -105,3 +105,16 @@ def test_pinned_damage_is_a_located_error(fname, text, cmd, word, tmp_path, caps
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {p}:") and word in err and "internal error" not in err
+
+
+def test_mapper_with_an_astronomical_buffer(tmp_path: Path, capsys) -> None:
+    """A size beyond every tile is no limit (it used to overflow CP-SAT's integers)."""
+    arch = (FIX / "spec/v3/arch.yaml").read_text().replace(
+        "{depth: 2048, width: 64, datawidth: 8}", "{depth: 2048, width: 1.0e+30, datawidth: 8}")
+    assert "1.0e+30" in arch
+    (tmp_path / "arch.yaml").write_text(arch)
+    rc = main(["mapper", str(tmp_path / "arch.yaml"), str(FIX / "spec/v3/problem.yaml"),
+               "-o", str(tmp_path / "out"), "--timeout", "2", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert (tmp_path / "out" / "timeloop-mapper.stats.txt").is_file()

@@ -283,6 +283,8 @@ def build_mapspace(workload: Workload, arch: Architecture,
     dims = workload.dimensions
     bound = workload.bound_map
     ds_names = workload.ds_names
+    all_words = sum(math.prod(sum(c * (bound[d] - 1) for d, c in rank) + 1
+                              for rank in ds.projection) for ds in workload.data_spaces)
     notes: list[str] = []
     levels: list[LevelSpace] = []
     min_par = None
@@ -338,6 +340,11 @@ def build_mapspace(workload: Workload, arch: Architecture,
                 dens = dict(workload.densities)
                 density = {ds: float(dens.get(ds, 1.0)) for ds in ds_names}
         min_used = int(math.ceil(cap * st.min_utilization)) if cap and st.min_utilization else 0
+        # No tile exceeds all the data: a larger size cannot bind (and would overflow
+        # CP-SAT's 64-bit integers); a larger minimum stays unreachable.
+        min_used = min(min_used, all_words + 1)
+        if cap is not None and cap >= all_words:
+            cap = None
         if lc.min_utilization:
             min_par = max(min_par or 0.0, lc.min_utilization)
         levels.append(LevelSpace(
