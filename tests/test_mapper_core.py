@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.mapper.designs import (conv1d_oc, no_constraints, tables, three_level,  # noqa: E402
+from fixtures.mapper.designs import (conv1d_oc, matmul, no_constraints, tables, three_level,  # noqa: E402
                                      weights_too_big)
 from loopnest.errors import MapperError  # noqa: E402
 from loopnest.ir.constraints import Constraints, FactorBound, LevelConstraints  # noqa: E402
@@ -244,3 +244,46 @@ def test_threads_anneal_in_worker_processes():
     assert out.result is not None and out.result.valid and out.estimated > 100
     assert check_mapping(wl, arch, out.mapping, sp.constraints) == []
     assert out.bound.energy <= out.result.energy
+
+
+def test_innermost_level_loop_order_is_searched_and_bounded():
+    """One buffer straight above two MACs (like corpus case r0087): which loop is
+    innermost decides which operand stays put between computes, so its order matters;
+    the search must try it and the bound must stay below every order."""
+    from loopnest.energy.tables import ComponentCost, CostTables
+    from loopnest.ir.architecture import Architecture, ComputeLevel, StorageLevel
+    from loopnest.mapper.bound import lower_bound
+    from loopnest.mapper.mapspace import Tiling
+    from loopnest.mapper.search import _spatial_maxima
+    from loopnest.model.evaluate import evaluate
+
+    wl = matmul(M=16, N=9, K=15)
+    arch = Architecture(
+        storage=(StorageLevel("Buffer", cls="SRAM", word_bits=8, block_size=3, size=768,
+                              read_bandwidth=2, write_bandwidth=1),),
+        compute=ComputeLevel("MACC", instances=2, meshX=2, meshY=1, word_bits=8))
+    tb = CostTables()
+    tb.components["Buffer"] = ComponentCost("Buffer", {"read": 3.0, "write": 3.0,
+                                                       "update": 3.0, "leak": 0.0})
+    tb.components["MACC"] = ComponentCost("MACC", {"compute": 1.0})
+    sp = build_mapspace(wl, arch, no_constraints(1))
+    m = wl.dimensions.index("M")
+    f = [[list(wl.bounds), [1, 1, 1], [1, 1, 1]]]
+    f[0][0][m], f[0][1][m] = 8, 2  # M: 8 in time, 2 across the MACs
+    til = Tiling(f)
+    keep = [frozenset(wl.ds_names)]
+    res = {}
+    for order in itertools.permutations(range(3)):
+        c = Candidate(til, [tuple(order)], keep)
+        res[order] = evaluate(wl, arch, sp.to_mapping(c), tb)
+    edps = {o: r.energy * r.cycles for o, r in res.items()}
+    best = min(edps, key=edps.get)
+    assert len(set(round(v, 6) for v in edps.values())) > 1  # the order matters
+    assert best[0] == m  # M innermost: B (not indexed by M) is read once per 8 computes
+    tm = TilingModel(sp)
+    par, proven = tm.max_parallelism()
+    b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
+    assert all(b.energy <= r.energy + 1e-9 and b.cycles <= r.cycles for r in res.values())
+    out = run_search(sp, tb, _model_fn(wl, arch, tb), SearchOptions(timeout=30, quiet=True))
+    assert out.exhaustive and out.status == "OPTIMAL"
+    assert out.result.energy * out.result.cycles <= min(edps.values()) * (1 + 1e-12)

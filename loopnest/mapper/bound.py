@@ -4,9 +4,12 @@ Energy >= computes * E_compute + leakage over the cycle bound
         + per data space, minimized over the level L that is the innermost to keep it
           (L ranges up to the innermost level the constraints force to keep it):
           * read-only: every compute's operand read at L, divided by the largest
-            multicast below L (spatial factors of irrelevant dims and of dims in
-            sliding-window ranks: a group's elements agree on every other dim), and at
-            least its distinct elements; plus its distinct elements filled into L;
+            reuse below L: multicast (spatial factors of irrelevant dims and of dims in
+            sliding-window ranks: a group's elements agree on every other dim) times
+            temporal factors of irrelevant dims (the operand stays put between
+            computes), halved for sliding-window ranks (a coordinate can repeat at a
+            loop's wrap), and at least its distinct elements; plus its distinct
+            elements filled into L;
           * read-write: updates at L as above; reads at L = updates - partitions
             (first-read elision), where the partitions of all instances of L hold at
             most the distinct elements times the irrelevant spatial replication above L;
@@ -97,14 +100,17 @@ def _plain(ds: DataSpace) -> bool:
     return len(dims) == len(ds.projection) and len(set(dims)) == len(dims)
 
 
-# max_spatial(dims, levels) -> an upper bound on the product of the spatial factors of
-# `dims` at `levels` over the whole map space (CP-SAT in the search; fan-outs otherwise).
-MaxSpatial = Callable[[frozenset[int], frozenset[int]], int]
+# max_spatial(dims, levels, temporal=frozenset()) -> an upper bound on the product of the
+# spatial factors of `dims` and the temporal factors of `temporal` at `levels` over the
+# whole map space (CP-SAT in the search; fan-outs and bounds otherwise).
+MaxSpatial = Callable[..., int]
 
 
 def _fanout_product(space: MapSpace) -> MaxSpatial:
-    def f(dims: frozenset[int], levels: frozenset[int]) -> int:
-        return math.prod(space.levels[i].fanout[0] * space.levels[i].fanout[1] for i in levels)
+    def f(dims: frozenset[int], levels: frozenset[int],
+          temporal: frozenset[int] = frozenset()) -> int:
+        return (math.prod(space.levels[i].fanout[0] * space.levels[i].fanout[1] for i in levels)
+                * math.prod(space.workload.bounds[d] for d in temporal) if levels else 1)
     return f
 
 
@@ -144,7 +150,12 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
         below = frozenset(range(L + 1))
         fan_below = max(1, min(max_spatial(frozenset(range(len(dims))), below), max_par))
         mc = max(1, min(max_spatial(shareable, below), fan_below))
-        acc = macs / mc
+        # Temporal reuse below L: a loop irrelevant to the data space leaves the
+        # operand (or partial sum) unchanged between computes, so it is not accessed
+        # again; a sliding-window rank can repeat a coordinate once per wrap of its
+        # innermost loop, at most halving the accesses.
+        reuse = max(mc, max_spatial(shareable, below, irr))
+        acc = macs / reuse / (1 if plain else 2)
         if not plain and link_below:
             acc = 0.0  # operands may come over links: only the compulsory part is sure
         if ds.read_write:

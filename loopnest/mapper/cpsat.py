@@ -380,20 +380,27 @@ class TilingModel:
         return self.max_spatial(None, None, time_limit)
 
     def max_spatial(self, dims: set[int] | None, levels: set[int] | None,
-                    time_limit: float = 5.0) -> tuple[int, bool]:
+                    time_limit: float = 5.0, temporal: set[int] | None = None
+                    ) -> tuple[int, bool]:
         """An upper bound on the product of the spatial factors of `dims` (all when None)
-        at `levels` (all when None) over every tiling, and whether it is proven optimal.
+        and the temporal factors of `temporal` (none when None) at `levels` (all when
+        None) over every tiling, and whether it is proven optimal.
 
         Call it before any no-good cut: the bound is over the whole space."""
+        temporal = temporal or set()
         terms = []
         for (d, k, s), v in self.x.items():
-            if s[1] == T or (dims is not None and d not in dims):
+            if s[1] == T:
+                if d not in temporal:
+                    continue
+            elif dims is not None and d not in dims:
                 continue
             if levels is not None and s[0] not in levels:
                 continue
             terms.append(int(round(math.log(self.primes[d][k][0]) * 1e6)) * v)
         full = math.prod(lv.fanout[0] * lv.fanout[1] for i, lv in enumerate(self.space.levels)
                          if levels is None or i in levels)
+        full *= math.prod(self.space.workload.bounds[d] for d in temporal)
         if not terms:
             return 1, True
         m2 = self.m.Clone()

@@ -95,11 +95,13 @@ def free_order(space: MapSpace, cand: Candidate, level: int) -> list[int]:
 
 
 def normalize(space: MapSpace, cand: Candidate, levels=None) -> Candidate:
-    """Canonical permutations (unit dims first; level 0 order fixed: it changes nothing)
-    at `levels` (all when None: only levels whose temporal factors changed need it)."""
+    """Canonical permutations (unit dims first, then the free order) at `levels` (all
+    when None: only levels whose temporal factors changed need it). The innermost
+    level's order matters too: an innermost loop irrelevant to an operand leaves it
+    unchanged between computes, so it is not read again."""
     perms = list(cand.perms)
     for i in (range(space.nlevels) if levels is None else set(levels)):
-        order = [] if i == 0 else free_order(space, cand, i)
+        order = free_order(space, cand, i)
         perms[i] = make_perm(space, i, cand.tiling, order)
     cand.perms = perms
     return cand
@@ -133,7 +135,7 @@ def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candida
     new = cand.copy()
     new.tiling.f[s[0]][s[1]][d] //= p
     new.tiling.f[t[0]][t[1]][d] *= p
-    if t[1] == T and t[0] > 0 and new.tiling.f[t[0]][T][d] == p:
+    if t[1] == T and new.tiling.f[t[0]][T][d] == p:
         order = free_order(space, cand, t[0])
         order.insert(rng.randrange(len(order) + 1), d)
         new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
@@ -159,7 +161,7 @@ def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidat
     new = cand.copy()
     new.tiling.f[s[0]][s[1]][d] //= q
     new.tiling.f[t[0]][t[1]][d] *= q
-    if t[1] == T and t[0] > 0 and new.tiling.f[t[0]][T][d] == q:
+    if t[1] == T and new.tiling.f[t[0]][T][d] == q:
         order = free_order(space, cand, t[0])
         order.insert(rng.randrange(len(order) + 1), d)
         new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
@@ -213,7 +215,7 @@ def _divisors_gt1(n: int) -> list[int]:
 
 def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
     """Reorder the free loops of one level (swap two, or bring one innermost)."""
-    lv = [i for i in range(1, space.nlevels) if len(free_order(space, cand, i)) >= 2]
+    lv = [i for i in range(space.nlevels) if len(free_order(space, cand, i)) >= 2]
     if not lv:
         return None
     i = rng.choice(lv)
@@ -295,10 +297,10 @@ def random_neighbour(space: MapSpace, cand: Candidate, rng: random.Random,
 
 
 def random_orders(space: MapSpace, tiling: Tiling, rng: random.Random) -> list[tuple[int, ...]]:
-    """Random free orders for every level (level 0 canonical)."""
+    """Random free orders for every level."""
     perms = []
     for i in range(space.nlevels):
-        order = [] if i == 0 else perm_choices(space, i, tiling)
+        order = perm_choices(space, i, tiling)
         rng.shuffle(order)
         perms.append(make_perm(space, i, tiling, order))
     return perms
@@ -309,7 +311,7 @@ def all_orders(space: MapSpace, tiling: Tiling, limit: int) -> list[list[tuple[i
     per_level = []
     total = 1
     for i in range(space.nlevels):
-        free = [] if i == 0 else perm_choices(space, i, tiling)
+        free = perm_choices(space, i, tiling)
         total *= math.factorial(len(free))
         if total > limit:
             return None

@@ -98,28 +98,30 @@ def _space_size(space: MapSpace, limit: int) -> int | None:
             return None
     for i, lv in enumerate(space.levels):
         total *= 2 ** len(lv.keep_free)
-        if i > 0:
-            nfree = sum(1 for d in range(len(space.dims))
-                        if space.levels[i].bounds[T][d].exact != 1
-                        and d not in lv.perm_prefix and d not in lv.perm_suffix)
-            total *= math.factorial(nfree)
+        nfree = sum(1 for d in range(len(space.dims))
+                    if space.levels[i].bounds[T][d].exact != 1
+                    and d not in lv.perm_prefix and d not in lv.perm_suffix)
+        total *= math.factorial(nfree)
         if total > limit:
             return None
     return total
 
 
 def _spatial_maxima(model: TilingModel) -> Callable[[frozenset[int], frozenset[int]], int]:
-    """Cached CP-SAT upper bounds on spatial factor products (for the lower bound)."""
+    """Cached CP-SAT upper bounds on products of spatial (and, when asked, temporal)
+    factors, for the lower bound."""
     sp = model.space
     spatial = frozenset(i for i, lv in enumerate(sp.levels) if lv.fanout[0] * lv.fanout[1] > 1)
     cache: dict[tuple, int] = {}
 
-    def f(dims: frozenset[int], levels: frozenset[int]) -> int:
-        key = (dims, levels & spatial)
-        if not key[1] or not dims:
+    def f(dims: frozenset[int], levels: frozenset[int],
+          temporal: frozenset[int] = frozenset()) -> int:
+        key = (dims, levels & spatial if not temporal else levels, temporal)
+        if not key[1] or not (dims or temporal):
             return 1
         if key not in cache:
-            cache[key] = model.max_spatial(set(dims), set(key[1]), time_limit=2.0)[0]
+            cache[key] = model.max_spatial(set(dims), set(key[1]), time_limit=2.0,
+                                           temporal=set(temporal))[0]
         return cache[key]
 
     return f
