@@ -284,6 +284,11 @@ def test_innermost_level_loop_order_is_searched_and_bounded():
     par, proven = tm.max_parallelism()
     b = lower_bound(sp, tb, par, proven, _spatial_maxima(tm))
     assert all(b.energy <= r.energy + 1e-9 and b.cycles <= r.cycles for r in res.values())
+    # The buffer serves every operand itself (2160 computes, read 2 / write 1 word per
+    # cycle; only M has a factor of 2 for the two MACs). K innermost: Z updates 144,
+    # A read 2160, B read 2160 / 2 (multicast over M) -> (2160 + 1080) / 2 = 1620 cycles;
+    # M innermost: Z 2160 updates -> 2160; N innermost: Z 2160 -> 2160.
+    assert b.cycles == 1620
     out = run_search(sp, tb, _model_fn(wl, arch, tb), SearchOptions(timeout=30, quiet=True))
     assert out.exhaustive and out.status == "OPTIMAL"
     assert out.result.energy * out.result.cycles <= min(edps.values()) * (1 + 1e-12)

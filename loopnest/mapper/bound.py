@@ -7,9 +7,10 @@ Energy >= computes * E_compute + leakage over the cycle bound
             reuse below L: multicast (spatial factors of irrelevant dims and of dims in
             sliding-window ranks: a group's elements agree on every other dim) times
             temporal factors of irrelevant dims (the operand stays put between
-            computes), halved for sliding-window ranks (a coordinate can repeat at a
-            loop's wrap), and at least its distinct elements; plus its distinct
-            elements filled into L;
+            computes; only for the data spaces the innermost temporal loop's dim is
+            irrelevant to, minimized over that dim), halved for sliding-window ranks
+            (a coordinate can repeat at a loop's wrap), and at least its distinct
+            elements; plus its distinct elements filled into L;
           * read-write: updates at L as above; reads at L = updates - partitions
             (first-read elision), where the partitions of all instances of L hold at
             most the distinct elements times the irrelevant spatial replication above L;
@@ -114,31 +115,57 @@ def _fanout_product(space: MapSpace) -> MaxSpatial:
     return f
 
 
-def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
-               max_spatial: MaxSpatial) -> float:
-    """Least energy of one data space's accesses over every mapping (see module doc)."""
-    wl, arch = space.workload, space.arch
-    n = len(arch.storage)
-    macs = wl.macs
-    dist = distinct_elements(wl, ds)
+def _shareable(wl: Workload, ds: DataSpace) -> tuple[frozenset[int], frozenset[int]]:
+    """(irrelevant dims, dims a multicast group may differ in) of `ds`, as indices.
+    Elements of a multicast group hold identical tiles, so they agree on every dim
+    that is alone in a rank: only irrelevant dims and dims of multi-term (sliding)
+    ranks can differ within a group."""
     dims = wl.dimensions
     irr = frozenset(k for k, d in enumerate(dims) if d not in ds.dims())
-    plain = _plain(ds)
-    # Elements of a multicast group hold identical tiles, so they agree on every dim
-    # that is alone in a rank: only irrelevant dims and dims of multi-term (sliding)
-    # ranks can differ within a group.
-    shareable = irr | frozenset(dims.index(d) for rank in ds.projection if len(rank) > 1
+    return irr, irr | frozenset(dims.index(d) for rank in ds.projection if len(rank) > 1
                                 for d, _ in rank)
+
+
+def _operand_accesses(space: MapSpace, ds: DataSpace, L: int, max_par: int,
+                      max_spatial: MaxSpatial, temporal: bool) -> float:
+    """Fewest accesses at level L that serve `ds` to the computes when no level below
+    L keeps it: computes / the largest reuse below L (multicast, and with `temporal`
+    the irrelevant temporal loops), halved for sliding-window ranks."""
+    wl, arch = space.workload, space.arch
+    irr, shareable = _shareable(wl, ds)
+    plain = _plain(ds)
+    # Link transfers can cut accesses only where their receivers keep the data space
+    # (bypass masking rescales a parent to its children's demand and zeroes its links)
+    # or receive it as compute operands: below the innermost keeping level that is the
+    # innermost level's fan-out to the compute units.
+    if not plain and arch.fanout(0)[0] * arch.fanout(0)[1] > 1:
+        return 0.0  # operands may come over links: only the compulsory part is sure
+    below = frozenset(range(L + 1))
+    fan_below = max(1, min(max_spatial(frozenset(range(len(wl.dimensions))), below), max_par))
+    mc = max(1, min(max_spatial(shareable, below), fan_below))
+    # Temporal reuse below L: a loop irrelevant to the data space leaves the operand
+    # (or partial sum) unchanged between computes, so it is not accessed again; a
+    # sliding-window rank can repeat a coordinate once per wrap of its innermost
+    # loop, at most halving the accesses.
+    reuse = max(mc, max_spatial(shareable, below, irr)) if temporal else mc
+    return wl.macs / reuse / (1 if plain else 2)
+
+
+def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
+               max_spatial: MaxSpatial, temporal: bool = True) -> float:
+    """Least energy of one data space's accesses over every mapping (see module doc);
+    `temporal`: whether the innermost temporal loop may be irrelevant to it."""
+    wl, arch = space.workload, space.arch
+    n = len(arch.storage)
+    dist = distinct_elements(wl, ds)
+    dims = wl.dimensions
+    irr, _ = _shareable(wl, ds)
+    plain = _plain(ds)
 
     def word(i: int, acts: tuple[str, ...]) -> float:
         st = arch.storage[i]
         return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
 
-    # Link transfers can cut accesses only where their receivers keep the data space
-    # (bypass masking rescales a parent to its children's demand and zeroes its links)
-    # or receive it as compute operands: below the innermost keeping level that is the
-    # innermost level's fan-out to the compute units.
-    link_below = arch.fanout(0)[0] * arch.fanout(0)[1] > 1
     forced = [i for i in range(n - 1) if ds.name in space.levels[i].keep_fixed
               and not arch.storage[i].is_dummy]
     last = min(forced) if forced else n - 1
@@ -147,17 +174,7 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
         st = arch.storage[L]
         if L < n - 1 and (ds.name in space.levels[L].bypass_fixed or st.is_dummy):
             continue
-        below = frozenset(range(L + 1))
-        fan_below = max(1, min(max_spatial(frozenset(range(len(dims))), below), max_par))
-        mc = max(1, min(max_spatial(shareable, below), fan_below))
-        # Temporal reuse below L: a loop irrelevant to the data space leaves the
-        # operand (or partial sum) unchanged between computes, so it is not accessed
-        # again; a sliding-window rank can repeat a coordinate once per wrap of its
-        # innermost loop, at most halving the accesses.
-        reuse = max(mc, max_spatial(shareable, below, irr))
-        acc = macs / reuse / (1 if plain else 2)
-        if not plain and link_below:
-            acc = 0.0  # operands may come over links: only the compulsory part is sure
+        acc = _operand_accesses(space, ds, L, max_par, max_spatial, temporal)
         if ds.read_write:
             # updates = accesses from below; reads = updates - partition (first-read
             # elision), and the partitions of all instances hold at most dist times the
@@ -192,13 +209,22 @@ def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
     energy = macs * e_compute
     lla = 0.0
     dists = {}
+    still, moving = {}, {}
     for ds in wl.data_spaces:
         dists[ds.name] = dist = distinct_elements(wl, ds)
         lla += dist
-        energy += _ds_energy(space, tables, ds, max_parallelism, max_spatial)
+        still[ds.name] = _ds_energy(space, tables, ds, max_parallelism, max_spatial)
+        moving[ds.name] = _ds_energy(space, tables, ds, max_parallelism, max_spatial,
+                                     temporal=False)
+    # Only the data spaces the innermost temporal loop is irrelevant to can stay put
+    # between computes; every other operand changes at every step of that loop.
+    energy += min([sum(moving.values())] + [
+        sum(still[ds.name] if d not in ds.dims() else moving[ds.name]
+            for ds in wl.data_spaces)
+        for d, b in zip(wl.dimensions, wl.bounds) if b > 1])
     cycles = math.ceil(macs / max(1, max_parallelism))
     for i in range(len(arch.storage)):
-        cycles = max(cycles, _bandwidth_cycles(space, i, dists))
+        cycles = max(cycles, _bandwidth_cycles(space, i, dists, max_parallelism, max_spatial))
     cycles += sum(st.network_fill_latency + st.network_drain_latency for st in arch.storage)
     for st in arch.storage:
         leak = tables.energy(st.name, ("leak",)) or 0.0
@@ -206,31 +232,49 @@ def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
     return Bound(energy, cycles, lla, max_parallelism, proven)
 
 
-def _bandwidth_cycles(space: MapSpace, i: int, dists: dict[str, int]) -> int:
+def _bandwidth_cycles(space: MapSpace, i: int, dists: dict[str, int], max_par: int,
+                      max_spatial: MaxSpatial) -> int:
     """Cycles level `i`'s bandwidth forces on every mapping: the words it must move
-    per instance (the outermost level, and every level the constraints force to
-    keep a data space: each element passes through it at least once) over its
-    read / write / shared bandwidth, scaled per data space as Timeloop does."""
+    per instance over its read / write / shared bandwidth, scaled per data space as
+    Timeloop does. Kept data (the outermost level, and every level the constraints
+    force to keep a data space) passes through at least once; where no level below
+    `i` can keep a data space, `i` serves every compute its operand (or partial sum)
+    up to reuse, minimized over the innermost temporal loop's dim as for energy."""
     st = space.arch.storage[i]
     if st.is_dummy or not (st.read_bandwidth or st.write_bandwidth or st.shared_bandwidth):
         return 0
+    wl = space.workload
     top = i == len(space.arch.storage) - 1
     kept = set(dists) if top else set(space.levels[i].keep_fixed)
+    sole = {ds.name for ds in wl.data_spaces
+            if ds.name in kept and all(ds.name in space.levels[j].bypass_fixed
+                                       or space.arch.storage[j].is_dummy for j in range(i))}
     scale = dict(st.per_dataspace_bandwidth_consumption_scale)
-    reads = writes = 0.0
-    for ds in space.workload.data_spaces:
-        if ds.name not in kept:
-            continue
-        d = dists[ds.name] * scale.get(ds.name, 1.0)
-        if ds.read_write:
-            writes += d                      # every output element updated at least once
-        else:
-            reads += d                       # read out at least once
-            writes += 0.0 if top else d      # and filled at least once below the top
     n = max(1, st.instances)
-    out = 0
-    for bw, words in ((st.read_bandwidth, reads), (st.write_bandwidth, writes),
-                      (st.shared_bandwidth, reads + writes)):
-        if bw:
-            out = max(out, math.ceil(words / n / bw - 1e-9))
-    return out
+
+    def cycles(inner: int | None) -> int:
+        reads = writes = 0.0
+        for ds in wl.data_spaces:
+            if ds.name not in kept:
+                continue
+            d = dists[ds.name]
+            if ds.name in sole:
+                still = inner is not None and wl.dimensions[inner] not in ds.dims()
+                d = max(d, _operand_accesses(space, ds, i, max_par, max_spatial, still))
+            d *= scale.get(ds.name, 1.0)
+            if ds.read_write:
+                writes += d                  # every output element updated at least once
+            else:
+                reads += d                   # read out at least once
+                if not top:                  # and filled at least once below the top
+                    writes += dists[ds.name] * scale.get(ds.name, 1.0)
+        out = 0
+        for bw, words in ((st.read_bandwidth, reads), (st.write_bandwidth, writes),
+                          (st.shared_bandwidth, reads + writes)):
+            if bw:
+                out = max(out, math.ceil(words / n / bw - 1e-9))
+        return out
+
+    if not sole:
+        return cycles(None)
+    return min([cycles(None)] + [cycles(k) for k, b in enumerate(wl.bounds) if b > 1])
