@@ -19,7 +19,9 @@ Energy >= computes * E_compute + leakage over the cycle bound
         Spatial maxima come from CP-SAT over the same constraints (its proven bound).
 Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven),
           and >= the compulsory words per instance / bandwidth of the outermost level
-          and of every level forced to keep a data space (`_bandwidth_cycles`),
+          and of every level forced to keep a data space, plus the per-compute
+          operand traffic of a level no lower level can keep a data space at
+          (`_bandwidth_cycles`),
           plus the fixed network fill / drain latencies.
 Per-word costs are vector energies / block size / cluster size (ceil only adds); a
 missing action costs 0, which keeps the bound valid. Link transfers (sliding windows
