@@ -18,10 +18,9 @@ def load_design_from_args(args: argparse.Namespace, require_mapping: bool = Fals
     """FILES + --var -> Design (front end, v0.4 transpile, lowering, energy tables)."""
     from loopnest.ir.lower import lower_design
     from loopnest.spec.load import load_spec, parse_var_args
-
-    spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])))
     from loopnest.spec.validate import validate_spec
 
+    spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])))
     validate_spec(spec)  # the schemas and semantic checks of `loopnest validate`
     try:
         from loopnest.spec.native import to_native

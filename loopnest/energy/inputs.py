@@ -71,7 +71,6 @@ def load_inputs(paths: list[str], variables: dict | None = None) -> dict:
     """
     from loopnest.errors import SpecError
     from loopnest.spec.load import load_spec
-
     from loopnest.spec.validate import validate_spec
 
     files = expand_paths(paths)
