@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import sys
 
 from loopnest import __version__
@@ -19,6 +20,7 @@ COMMANDS = {
     "energy": "price components: ERT/ART (+ energy_estimation.yaml with action counts)",
     "validate": "schema + semantic checks; --show-ir prints the lowered design",
     "render": "print the rendered YAML of a Jinja2 top file",
+    "import": "turn an ONNX model into problem files and a network.yaml (needs onnx)",
 }
 
 
@@ -40,7 +42,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _command_module(name: str):
-    return importlib.import_module(f"loopnest.commands.{name}")
+    module = f"{name}_" if keyword.iskeyword(name) else name  # `import` lives in import_.py
+    return importlib.import_module(f"loopnest.commands.{module}")
 
 
 def main(argv: list[str] | None = None) -> int:
