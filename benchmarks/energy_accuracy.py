@@ -11,10 +11,12 @@ sizes. So the grid rows are checked twice: with those corrections (they must
 be reproduced) and without them, where every grid run is a CACTI point the
 fit never saw; the held-out rows break that down by the old slices (interior
 depths, interior widths, the 32/45 nm nodes) and banks. When CACTI is
-available (hwcomponents-cacti; --cacti or $LOOPNEST_CACTI, see
-fit_energy_models.py) it also draws N fresh random off-grid arrays
-(`evaluation_points`, seed S: sizes between grid points, 1-8 banks, nodes in
-22-65 nm) and compares the model with what hwcomponents-cacti would report.
+available (as the 2024 Accelergy plug-in builds it; --cacti or
+$LOOPNEST_CACTI, see fit_energy_models.py) it also draws N fresh random
+off-grid arrays twice (`evaluation_points`, seed S: sizes between grid
+points, 1-8 banks, nodes in 22-65 nm; `evaluation_points_2024`, seed S+1:
+the energy2024 corpus' SRAM draw, 16-130 nm, 1-2 ports) and compares the
+model with what the plug-in would report with that CACTI.
 The DAC model is checked against its formula and against the DAC behaviour
 inside the NeuroSim crossbar runs. Targets (issue 4): SRAM/regfile energy
 <= 10 % median and <= 35 % worst off-grid, area <= 10 % median; ADC <= 1 %;
@@ -127,26 +129,34 @@ def sram_held_aside(d: Path) -> None:
 def sram_fresh(cacti, n: int, seed: int) -> None:
     """Fresh random off-grid arrays priced by CACTI through the wrapper's rules."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from fit_energy_models import evaluation_points
+    from fit_energy_models import evaluation_points, evaluation_points_2024
 
     m = SRAMModel()
-    errs: dict[str, dict[str, list[float]]] = {k: {q: [] for q in ("read", "write", "area", "leak")}
-                                               for k in ("all", "at a CACTI node", "between nodes")}
-    for w, dd, t, b in evaluation_points(n, seed):
-        ref = cacti.wrapper(w, dd, t, b)
-        if ref is None:
-            continue
-        p = m.evaluate(w, dd, t, b)
-        kind = "at a CACTI node" if t in sram_fit.GRID_NODES else "between nodes"
-        for q in errs["all"]:
-            e = rel(p[q], ref[q])
-            errs["all"][q].append(e)
-            errs[kind][q].append(e)
-    print(f"      sram fresh off-grid CACTI runs (hwcomponents-cacti {cacti.version}, "
-          f"seed {seed}): width 16-512, depth 32-65536, 1-8 banks, 22-65 nm")
-    for kind, qs in errs.items():
-        for q, v in qs.items():
-            report(f"sram  fresh {kind:15s} {q}", v)
+    qs = ("read", "write", "area", "leak", "cycle")
+
+    def score(points, label):
+        errs: dict[str, dict[str, list[float]]] = {
+            k: {q: [] for q in qs} for k in ("all", "at a CACTI node", "between/beyond nodes")}
+        for w, dd, t, b, p in points:
+            ref = cacti.wrapper(w, dd, t, b, p)
+            if ref is None:
+                continue
+            got = m.evaluate(w, dd, t, b, p)
+            kind = "at a CACTI node" if t in sram_fit.GRID_NODES else "between/beyond nodes"
+            for q in qs:
+                e = rel(got[q], ref[q])
+                errs["all"][q].append(e)
+                errs[kind][q].append(e)
+        print(f"      sram fresh CACTI runs through the 2024 plug-in's rules ({label})")
+        for kind, by_q in errs.items():
+            for q, v in by_q.items():
+                report(f"sram  fresh {kind:20s} {q}", v)
+
+    score([(w, d, t, b, 1) for w, d, t, b in evaluation_points(n, seed)],
+          f"seed {seed}: width 16-512, depth 32-65536, 1-8 banks, 22-65 nm, 1 port")
+    score(evaluation_points_2024(n, seed + 1),
+          f"seed {seed + 1}: the energy2024 corpus' SRAM draw: width 8-1024, depth 16-65536, "
+          "1-8 banks, 1-2 ports, 16-130 nm")
 
 
 def adc(d: Path) -> None:
@@ -279,7 +289,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shared", nargs="?", default=str(ROOT.parent / "shared" / "data" / "energy"))
-    ap.add_argument("--cacti", help="hwcomponents_cacti package dir or a Python that has it")
+    ap.add_argument("--cacti", help="accelergy-cacti-plug-in checkout with CACTI built, or "
+                    "the hwcomponents_cacti package dir")
     ap.add_argument("--cache", type=Path, help="CACTI results cache (JSON lines)")
     ap.add_argument("--fresh", type=int, default=1000, help="fresh off-grid SRAM points (0: none)")
     ap.add_argument("--seed", type=int, default=2718, help="seed of the fresh points")
@@ -296,7 +307,7 @@ def main() -> None:
 
         cacti = Cacti.find(args.cacti, args.cache)
         if cacti is None:
-            print("      sram fresh off-grid check skipped: CACTI (hwcomponents-cacti) not found "
+            print("      sram fresh off-grid check skipped: CACTI not found "
                   "(--cacti or LOOPNEST_CACTI)")
         else:
             sram_fresh(cacti, args.fresh, args.seed)

@@ -2,25 +2,29 @@
 
     python benchmarks/fit_energy_models.py [SHARED_ENERGY_DIR] [--cacti PATH] [--cache FILE]
 
-Writes loopnest/energy/estimators/_fitted.py (ADC and crossbar coefficients,
-from the shared reference tables) and, when CACTI is available,
-loopnest/energy/estimators/_sram_fit.py (small tables; the reference CSVs and
-the CACTI runs themselves are never shipped). Fits:
-* SRAM read/write energy, area and leakage (loopnest/energy/estimators/
-  sram_fit.py): a cubic-in-log trend and per-node, per-bank-count size tables
-  fitted to a dense random sample of CACTI runs made here (`sram_training_
-  points`: 14000 arrays at the CACTI nodes, drawn with fixed seeds), plus the
-  reference grid (sram_train.csv, sram_banks.csv) as exact corrections at its
-  power-of-two sizes. This needs CACTI 7 as installed by hwcomponents-cacti
-  1.0.40 (pip install hwcomponents-cacti, Python >= 3.12; it builds the
-  `cacti` binary inside the package): pass --cacti with the package directory
-  (.../site-packages/hwcomponents_cacti) or a Python interpreter that has it,
-  or set LOOPNEST_CACTI. loopnest's own Python does not need to import it: the
-  binary is run directly with the wrapper's configuration file, and results
-  are cached (--cache, default ~/.cache/loopnest/cacti-sram-<version>.jsonl),
-  so a rerun only runs CACTI for points not yet cached (about 0.3-1 s each,
-  one at a time; the full sample takes 1-3 hours from scratch). Without
-  CACTI the SRAM tables are left as they are.
+Writes loopnest/energy/data/fitted_models.json (ADC and crossbar coefficients,
+from the shared reference tables) and, when CACTI is available, the SRAM data
+file loopnest/energy/data/sram_cacti7.json.gz (small tables; the reference
+CSVs and the CACTI runs themselves are never shipped). Fits:
+* SRAM read/write energy, area, leakage and random cycle time
+  (loopnest/energy/estimators/sram_fit.py): a cubic-in-log trend and
+  per-node, per-bank-count, per-port-count size tables fitted to a dense
+  random sample of CACTI runs made here (`sram_training_points`: 25,500
+  arrays at the CACTI nodes 22-90 nm, 1-4 ports, drawn with fixed seeds),
+  plus power-of-two grid runs as exact corrections at their sizes: the
+  reference grid (sram_train.csv, sram_banks.csv; 22-65 nm, one port) and
+  the same sizes run here at 90 nm and with two ports (`sram_grid_points`).
+  This needs CACTI 7 as the 2024 Accelergy CACTI plug-in runs it:
+  HewlettPackard/cacti 1ffd8dfb with accelergy-timeloop-infrastructure
+  d686be0's cacti.patch, built with `make`, beside the plug-in's
+  default_cfg.cfg (an accelergy-cacti-plug-in 625d5a5 checkout after `make`;
+  hwcomponents-cacti 1.0.40 ships the same CACTI and configuration). Pass
+  --cacti with that directory (or set LOOPNEST_CACTI). The binary is run
+  directly with the plug-in's configuration file, and results are cached
+  (--cache, default ~/.cache/loopnest/cacti7-sram-runs.jsonl), so a rerun
+  only runs CACTI for points not yet cached (about 0.1-1 s each, on all
+  CPUs; the full sample takes about an hour on two). Without CACTI the
+  SRAM tables are left as they are.
 * ADC: the survey-fit model's structure (energy = max of a resolution-capped
   and a frequency-limited Schreier-FOM branch, times a technology/ENOB
   correction; area log-linear in rate, node, bits and energy), refitted by
@@ -75,7 +79,7 @@ def sram_rows(shared: Path) -> list[dict]:
 
 def sram_runs(rows: list[dict]) -> list[sram_fit.Run]:
     cols = {"read": "read_energy_pJ", "write": "write_energy_pJ", "area": "area_um2",
-            "leak": "leak_power_W"}
+            "leak": "leak_power_W", "cycle": "cycle_time_ns"}
     return [sram_fit.Run(int(float(r["width"])), int(float(r["depth"])),
                          float(r["technology_nm"]), int(float(r["n_banks"])),
                          {q: float(r[c]) for q, c in cols.items()}) for r in rows]
@@ -84,9 +88,12 @@ def sram_runs(rows: list[dict]) -> list[sram_fit.Run]:
 # ---------------------------------------------------------------- CACTI runs
 
 class Cacti:
-    """CACTI 7 run exactly as the hwcomponents-cacti 1.0.40 SRAM wrapper runs it
-    (its default_cfg.cfg plus the size, block, node, bank lines of
-    `_Memory._call_cacti`), with a JSON-lines cache of the raw results."""
+    """CACTI 7 run exactly as the Accelergy CACTI plug-in's `_call_cacti`
+    (accelergy-cacti-plug-in 625d5a5, CactiSRAM: cache type "ram") runs it:
+    its default_cfg.cfg plus the size, ports, block, node, bus-width and bank
+    lines, with a JSON-lines cache of the raw results. hwcomponents-cacti
+    1.0.40 ships the same configuration and CACTI (its grid runs agree to the
+    last digit), so either installation serves."""
 
     def __init__(self, package_dir: Path, cache: Path | None = None) -> None:
         self.pkg = Path(package_dir)
@@ -96,11 +103,10 @@ class Cacti:
         vfile = self.pkg / "_version.py"
         found = re.search(r"__version__\s*=.*?['\"]([^'\"]+)['\"]",
                           vfile.read_text() if vfile.is_file() else "")
-        version = found.group(1) if found else "unknown"
-        self.version = version
+        self.version = found.group(1) if found else "plug-in"
         if cache is None:
             root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "loopnest"
-            cache = root / f"cacti-sram-{version}.jsonl"
+            cache = root / "cacti7-sram-runs.jsonl"
         self.cache_path = Path(cache)
         self._cache: dict[tuple, list | None] = {}
         if self.cache_path.is_file():
@@ -111,8 +117,11 @@ class Cacti:
 
     @classmethod
     def find(cls, spec: str | None = None, cache: Path | None = None) -> "Cacti | None":
-        """`spec` (or $LOOPNEST_CACTI): the hwcomponents_cacti package directory or
-        a Python interpreter that can import it; else this interpreter's copy."""
+        """`spec` (or $LOOPNEST_CACTI): a directory holding default_cfg.cfg and a
+        built `cacti` (or `cacti/cacti`) -- an accelergy-cacti-plug-in checkout
+        after `make`, or the hwcomponents_cacti package directory -- or a Python
+        interpreter that can import hwcomponents_cacti; else this interpreter's
+        hwcomponents_cacti, if any."""
         spec = spec or os.environ.get("LOOPNEST_CACTI")
         pkg = None
         if spec:
@@ -144,25 +153,49 @@ class Cacti:
         except StopIteration:  # no built binary
             return None
 
-    def raw(self, node_nm: float, width: int, depth: int, banks: int) -> dict | None:
+    @staticmethod
+    def _key(node_nm: float, width: int, depth: int, banks: int, ports: int = 1) -> tuple:
+        return (float(node_nm), int(width), int(depth), int(banks), int(ports))
+
+    def raw(self, node_nm: float, width: int, depth: int, banks: int, ports: int = 1
+            ) -> dict | None:
         """CACTI at a CACTI node for a width (multiple of 8, >= 32) x depth array
-        in `banks` (power of two) banks: read/write pJ, area um^2, total leakage W."""
-        key = (float(node_nm), int(width), int(depth), int(banks))
+        in `banks` (power of two) banks with `ports` read-write ports: read/write
+        pJ, area um^2, leakage W of all `banks` banks, random cycle time ns."""
+        key = self._key(node_nm, width, depth, banks, ports)
         if key not in self._cache:
-            self._cache[key] = self._run(*key)
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.cache_path, "a") as f:
-                f.write(json.dumps([list(key), self._cache[key]]) + "\n")
+            self._store(key, self._run(*key))
         v = self._cache[key]
         if v is None:
             return None
-        return {"read": v[0], "write": v[1], "leak": v[2] * banks, "area": v[3]}
+        return {"read": v[0], "write": v[1], "leak": v[2] * banks, "area": v[3], "cycle": v[4]}
 
-    def _run(self, node_nm: float, width: int, depth: int, banks: int) -> list | None:
+    def _store(self, key: tuple, value: list | None) -> None:
+        self._cache[key] = value
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.cache_path, "a") as f:
+            f.write(json.dumps([list(key), value]) + "\n")
+
+    def prefetch(self, points, jobs: int | None = None, progress: bool = True) -> None:
+        """Run CACTI for the (node, width, depth, banks[, ports]) points not yet
+        cached, `jobs` at a time (default: CPU count)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = sorted({self._key(*p) for p in points} - set(self._cache))
+        if not todo:
+            return
+        with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as ex:
+            for i, (k, v) in enumerate(zip(todo, ex.map(lambda k: self._run(*k), todo))):
+                self._store(k, v)
+                if progress and i % 1000 == 999:
+                    print(f"  CACTI runs: {i + 1}/{len(todo)}", file=sys.stderr, flush=True)
+
+    def _run(self, node_nm: float, width: int, depth: int, banks: int, ports: int = 1
+             ) -> list | None:
         block = width // 8
         cfg = self.base_cfg + "".join([
             "\n############## User-Specified Hardware Attributes ##############\n",
-            f"-size (bytes) {width * depth // 8}\n", "-read-write port  1\n",
+            f"-size (bytes) {width * depth // 8}\n", f"-read-write port  {ports}\n",
             f"-block size (bytes) {block}\n", f"-technology (u) {node_nm / 1000}\n",
             f"-output/input bus width  {block * 8}\n", f"-UCA bank {banks}\n",
             '-cache type "ram"\n', "-tag size (b) 0\n", "-associativity 1\n"])
@@ -179,27 +212,39 @@ class Cacti:
             return [float(row[" Dynamic read energy (nJ)"]) * 1e3,
                     float(row[" Dynamic write energy (nJ)"]) * 1e3,
                     float(row[" Standby leakage per bank(mW)"]) * 1e-3,
-                    float(row[" Area (mm2)"]) * 1e6]
+                    float(row[" Area (mm2)"]) * 1e6,
+                    float(row[" Random cycle time (ns)"])]
 
-    def wrapper(self, width: int, depth: int, tech_nm: float, banks: int = 1) -> dict | None:
-        """hwcomponents-cacti 1.0.40 SRAM(tech_node, width, depth, n_banks) values
-        (its `_interp_size` and `_interp_tech_node` for 22-90 nm)."""
+    def wrapper(self, width: int, depth: int, tech_nm: float, banks: int = 1, ports: int = 1
+                ) -> dict | None:
+        """What the 2024 CactiSRAM(technology, width, depth, n_rw_ports, n_banks)
+        reports, with this CACTI underneath (`_interp_size`, `_interp_technology`):
+        read/write pJ, leakage W, area um^2, cycle ns."""
         sb = 2 ** math.ceil(math.log2(banks))
         sw = max(math.ceil(width / 8) * 8, 32)
         sd = max(depth, 64 * banks)
         ws, ds = width / sw, depth / sd
 
         def at(node):
-            v = self.raw(node, sw, sd, sb)
+            v = self.raw(node, sw, sd, sb, ports)
             if v is None:
                 return None
             e = (ws * 0.7 + 0.3) * ds ** (1.56 / 2)
             return {"read": v["read"] * e, "write": v["write"] * e,
-                    "leak": v["leak"] / sb * banks * ws * ds, "area": v["area"] * ws * ds}
+                    "leak": v["leak"] / sb * banks * ws * ds, "area": v["area"] * ws * ds,
+                    "cycle": v["cycle"]}
 
         nodes = (22, 32, 45, 65, 90)
-        if not nodes[0] <= tech_nm <= nodes[-1]:
-            raise ValueError("wrapper emulated for 22-90 nm only")
+        if tech_nm < nodes[0]:
+            v = at(nodes[0])
+            if v is None:
+                return None
+            out = {q: x * tech_nm / nodes[0] for q, x in v.items()}
+            out["leak"] *= 0.79
+            return out
+        if tech_nm > nodes[-1]:
+            v = at(nodes[-1])
+            return None if v is None else {q: x * (tech_nm / nodes[-1]) ** 2 for q, x in v.items()}
         lo = max(n for n in nodes if n <= tech_nm)
         hi = min(n for n in nodes if n >= tech_nm)
         vlo = at(lo)
@@ -214,23 +259,33 @@ class Cacti:
 
 # Sampling designs (fixed seeds; changing them changes the shipped tables).
 
-def _design_uniform(n: int, seed: int) -> list[tuple[float, int, int, int]]:
+NODES_22_65 = (22.0, 32.0, 45.0, 65.0)
+CACTI_NODES = NODES_22_65 + (90.0,)
+
+
+def _ports(r: random.Random, ports: tuple[int, ...]) -> int:
+    return ports[0] if len(ports) == 1 else r.choice(ports)  # one port: no draw
+
+
+def _design_uniform(n: int, seed: int, nodes: tuple[float, ...] = NODES_22_65,
+                    ports: tuple[int, ...] = (1,)) -> list[tuple[float, int, int, int, int]]:
     """CACTI nodes uniformly, 1/2/4/8 banks weighted 4:3:2:1, width log-uniform
     32-512 (one draw in ten 32-2048) rounded to 8 bits, depth log-uniform from
-    64 rows per bank to 65536."""
+    64 rows per bank to 65536; read-write ports uniformly from `ports`."""
     r = random.Random(seed)
     out = []
     for _ in range(n):
-        t = r.choice([22.0, 32.0, 45.0, 65.0])
+        t = r.choice(nodes) if len(nodes) > 1 else nodes[0]
         b = r.choices([1, 2, 4, 8], weights=[4, 3, 2, 1])[0]
         wmax = 2048 if r.random() < 0.1 else 512
         w = max(32, min(wmax, 8 * round(math.exp(r.uniform(math.log(32), math.log(wmax))) / 8)))
         d = int(round(math.exp(r.uniform(math.log(64 * b), math.log(65536)))))
-        out.append((t, w, d, b))
+        out.append((t, w, d, b, _ports(r, ports)))
     return out
 
 
-def _design_as_used(n: int, seed: int) -> list[tuple[float, int, int, int]]:
+def _design_as_used(n: int, seed: int, nodes: tuple[float, ...] = NODES_22_65,
+                    ports: tuple[int, ...] = (1,)) -> list[tuple[float, int, int, int, int]]:
     """The evaluation distribution (`evaluation_points`, widths up to 2048 in one
     draw in twelve) mapped through the wrapper's size rules, at a CACTI node."""
     r = random.Random(seed)
@@ -240,16 +295,34 @@ def _design_as_used(n: int, seed: int) -> list[tuple[float, int, int, int]]:
         w = int(round(math.exp(r.uniform(math.log(16), math.log(wmax)))))
         d = int(round(math.exp(r.uniform(math.log(32), math.log(65536)))))
         b = r.randint(1, 8)
-        t = r.choice([22.0, 32.0, 45.0, 65.0])
+        t = r.choice(nodes) if len(nodes) > 1 else nodes[0]
         sb = 2 ** math.ceil(math.log2(b))
-        out.append((t, max(math.ceil(w / 8) * 8, 32), max(d, 64 * b), sb))
+        out.append((t, max(math.ceil(w / 8) * 8, 32), max(d, 64 * b), sb, _ports(r, ports)))
     return out
 
 
-def sram_training_points() -> list[tuple[float, int, int, int]]:
-    """(node, width, depth, banks) of the CACTI runs the SRAM model is fitted to."""
+def sram_training_points() -> list[tuple[float, int, int, int, int]]:
+    """(node, width, depth, banks, ports) of the CACTI runs the SRAM model is
+    fitted to: the 14,000 single-port arrays at 22-65 nm of the first fit,
+    3,500 at 90 nm, 5,000 dual-port and 3,000 three- and four-port arrays at
+    all five CACTI nodes."""
     return (_design_uniform(4000, 101) + _design_uniform(4000, 103)
-            + _design_as_used(6000, 104))
+            + _design_as_used(6000, 104)
+            + _design_uniform(1500, 105, (90.0,)) + _design_as_used(2000, 106, (90.0,))
+            + _design_uniform(2500, 107, CACTI_NODES, (2,))
+            + _design_as_used(2500, 108, CACTI_NODES, (2,))
+            + _design_uniform(1500, 109, CACTI_NODES, (3, 4))
+            + _design_as_used(1500, 110, CACTI_NODES, (3, 4)))
+
+
+def sram_grid_points(shared: Path) -> list[tuple[float, int, int, int, int]]:
+    """Power-of-two arrays run here for grid corrections where the shared
+    reference grid (22-65 nm, one port) has none: its (width, depth, banks)
+    at 90 nm with one port, and at all five nodes with two ports."""
+    sizes = sorted({(int(float(r["width"])), int(float(r["depth"])), int(float(r["n_banks"])))
+                    for r in sram_rows(shared)})
+    return ([(90.0, w, d, b, 1) for w, d, b in sizes]
+            + [(t, w, d, b, 2) for t in CACTI_NODES for w, d, b in sizes])
 
 
 def evaluation_points(n: int, seed: int) -> list[tuple[int, int, float, int]]:
@@ -268,14 +341,32 @@ def evaluation_points(n: int, seed: int) -> list[tuple[int, int, float, int]]:
     return out
 
 
+CORPUS_NODES = (16, 22, 28, 32, 40, 45, 55, 65, 90, 110, 130)
+
+
+def evaluation_points_2024(n: int, seed: int) -> list[tuple[int, int, int, int, int]]:
+    """Random CactiSRAM queries drawn like the energy2024 corpus describes its
+    SRAM cases: width 8-1024 bits and depth 16-65536 rows log-uniform (rarely
+    powers of two), 1-8 banks, one read-write port (two in one draw in five),
+    technology from CORPUS_NODES. Returns (width, depth, technology, banks, ports)."""
+    r = random.Random(seed)
+    out = []
+    for _ in range(n):
+        w = int(round(math.exp(r.uniform(math.log(8), math.log(1024)))))
+        d = int(round(math.exp(r.uniform(math.log(16), math.log(65536)))))
+        b = r.randint(1, 8)
+        p = 2 if r.random() < 0.2 else 1
+        out.append((w, d, r.choice(CORPUS_NODES), b, p))
+    return out
+
+
 def sram_cacti_runs(cacti: Cacti, points, progress: bool = True) -> list[sram_fit.Run]:
+    cacti.prefetch(points, progress=progress)
     runs = []
-    for i, (t, w, d, b) in enumerate(points):
-        v = cacti.raw(t, w, d, b)
+    for t, w, d, b, p in points:
+        v = cacti.raw(t, w, d, b, p)
         if v is not None:
-            runs.append(sram_fit.Run(w, d, t, b, v))
-        if progress and i % 500 == 499:
-            print(f"  CACTI runs: {i + 1}/{len(points)}", file=sys.stderr, flush=True)
+            runs.append(sram_fit.Run(w, d, t, b, v, p))
     return runs
 
 
@@ -284,41 +375,27 @@ SRAM_FIT_OPTIONS = {"smooth": 1e-2, "ridge": 1e-4, "p": 4.0}
 
 def fit_sram(cacti: Cacti, shared: Path) -> sram_fit.SRAMFit:
     runs = sram_cacti_runs(cacti, sram_training_points())
-    return sram_fit.fit(runs, sram_runs(sram_rows(shared)), **SRAM_FIT_OPTIONS)
+    grid = sram_runs(sram_rows(shared)) + sram_cacti_runs(cacti, sram_grid_points(shared))
+    fit = sram_fit.fit(runs, grid, **SRAM_FIT_OPTIONS)
+    fit.meta.update({
+        "cacti": "CACTI 7, HewlettPackard/cacti 1ffd8dfb + accelergy-timeloop-infrastructure "
+                 "d686be0 cacti.patch, run as accelergy-cacti-plug-in 625d5a5 runs it "
+                 "(cache type ram, its default_cfg.cfg)",
+        "training_runs": len(runs),
+        "grid_runs": len(grid),
+        "fit_options": SRAM_FIT_OPTIONS,
+        "written_by": "benchmarks/fit_energy_models.py",
+        "units": {"read": "pJ", "write": "pJ", "area": "um^2", "leak": "W (all banks)",
+                  "cycle": "ns"},
+    })
+    return fit
 
 
-def _fmt_sram(fit: sram_fit.SRAMFit, n_runs: int, version: str) -> str:
-    """_sram_fit.py source: TREND coefficients, TABLE and GRID (base64 int16)."""
-    lines = ['"""SRAM model parameters, generated by benchmarks/fit_energy_models.py from',
-             f"{n_runs} CACTI runs (hwcomponents-cacti {version}) and the reference grid;",
-             "see loopnest/energy/estimators/sram.py for the model.",
-             "",
-             "TREND[q]: coefficients of sram_fit.features. TABLE[q][node][banks]: size",
-             "table over sram_fit.TABLE_X x TABLE_Y, base64 int16 in TABLE_STEP units.",
-             "GRID[q][node][banks]: grid correction over GRID_WIDTHS x GRID_DEPTHS,",
-             "base64 int16 in GRID_STEP units (-32768: no grid run).",
-             '"""', "", "TREND = {"]
-    for q, c in fit.trend.items():
-        lines.append(f"    {q!r}: [{', '.join(f'{x:.10g}' for x in c)}],")
-    lines.append("}")
-    for name, tables, step in (("TABLE", fit.table, sram_fit.TABLE_STEP),
-                               ("GRID", fit.grid, sram_fit.GRID_STEP)):
-        lines += ["", f"{name} = {{"]
-        for q, nodes in tables.items():
-            lines.append(f"    {q!r}: {{")
-            for node, banks in nodes.items():
-                lines.append(f"        {node!r}: {{")
-                for b, vals in banks.items():
-                    text = sram_fit.encode(vals, step)
-                    chunks = [text[k:k + 76] for k in range(0, len(text), 76)]
-                    lines.append(f"            {b}: (")
-                    lines += [f"                {c!r}" for c in chunks]
-                    lines.append("            ),")
-                lines.append("        },")
-            lines.append("    },")
-        lines.append("}")
-    lines.append("")
-    return "\n".join(lines)
+def _write_bytes(dst: Path, data: bytes) -> None:
+    tmp = dst.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dst)
+    print(f"wrote {dst}")
 
 
 def _write(dst: Path, text: str) -> None:
@@ -372,45 +449,33 @@ def fit_crossbar(shared: Path) -> dict:
     return {"CROSSBAR": out}
 
 
-def _fmt(obj, indent: int = 0) -> str:
-    pad = " " * indent
-    if isinstance(obj, dict):
-        items = [f"{pad}    {k!r}: {_fmt(v, indent + 4).lstrip()}," for k, v in obj.items()]
-        return "{\n" + "\n".join(items) + f"\n{pad}}}"
-    if isinstance(obj, list):
-        nums = ", ".join(f"{x:.10g}" for x in obj)
-        return f"[{nums}]"
-    return repr(obj)
-
-
 def main() -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shared", nargs="?", default=str(ROOT.parent / "shared" / "data" / "energy"))
-    ap.add_argument("--cacti", help="hwcomponents_cacti package dir or a Python that has it")
+    ap.add_argument("--cacti", help="accelergy-cacti-plug-in checkout with CACTI built, "
+                    "hwcomponents_cacti package dir, or a Python that has the latter")
     ap.add_argument("--cache", type=Path, help="CACTI results cache (JSON lines)")
     args = ap.parse_args()
     shared = Path(args.shared)
-    est = ROOT / "loopnest" / "energy" / "estimators"
     cacti = Cacti.find(args.cacti, args.cache)
     if cacti is None:
-        print("CACTI (hwcomponents-cacti) not found: SRAM tables left unchanged "
-              "(pass --cacti or set LOOPNEST_CACTI)", file=sys.stderr)
+        print("CACTI not found: SRAM tables left unchanged (pass --cacti or set "
+              "LOOPNEST_CACTI)", file=sys.stderr)
     else:
         fit = fit_sram(cacti, shared)
-        n_runs = sum(1 for p in sram_training_points() if cacti.raw(*p) is not None)
-        _write(est / "_sram_fit.py", _fmt_sram(fit, n_runs, cacti.version))
+        _write_bytes(ROOT / "loopnest" / "energy" / "data" / sram_fit.DATA_FILE,
+                     sram_fit.dump(fit))
     tables = {}
     tables.update(fit_adc(shared))
     tables.update(fit_crossbar(shared))
-    lines = ['"""Fitted coefficients of the built-in estimators (regenerate with',
-             "benchmarks/fit_energy_models.py; see each estimator for the model form).",
-             '"""', ""]
-    for k, v in tables.items():
-        lines.append(f"{k} = {_fmt(v)}")
-        lines.append("")
-    _write(est / "_fitted.py", "\n".join(lines))
+    doc = {"about": "Fitted coefficients of loopnest's ADC (survey-fit model) and "
+                    "analog-crossbar (log-space fits of NeuroSim V1.3) estimators; written by "
+                    "benchmarks/fit_energy_models.py. Model forms: estimators/adc.py, "
+                    "crossbar.py.", **tables}
+    _write(ROOT / "loopnest" / "energy" / "data" / "fitted_models.json",
+           json.dumps(doc, indent=1))
 
 
 if __name__ == "__main__":

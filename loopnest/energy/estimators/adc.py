@@ -7,7 +7,7 @@ figure of merit FOMS, energy per conversion = 1 / (2 * 10^((FOMS - SNDR)/10)),
 where FOMS is the lesser of a resolution-limited value (linear in ceil(ENOB))
 and a speed-limited value (falling with ln(per-ADC sample rate)); the result is
 corrected by exp(a + b ln(node) + c ln(ENOB)). Area per ADC is log-linear in
-rate, node, bits and energy. Our coefficients (`_fitted.py`) are refitted to
+rate, node, bits and energy. Our coefficients (data/fitted_models.json) are refitted to
 the plug-in's outputs. As in the plug-in, 20 % of the energy is leakage: the
 `convert` action is 0.8 x energy per conversion and leak power = 0.2 x energy x
 total throughput.
@@ -22,6 +22,7 @@ import math
 from typing import Any, Mapping
 
 from loopnest.energy import units
+from loopnest.energy.estimators.fitted import fitted
 from loopnest.energy.plugin import Estimator, EstimatorInputError, number, technology
 
 RESOLUTION_NAMES = ("resolution", "n_bits", "adc_resolution", "resolution_adc", "adc_bits",
@@ -35,8 +36,7 @@ def sndr_db(bits: float) -> float:
 
 def energy_per_conversion_pj(bits: float, per_adc_rate: float, tech_nm: float) -> float:
     """pJ per conversion (before the 80/20 dynamic/leak split)."""
-    from loopnest.energy.estimators._fitted import ADC_CAPPED, ADC_RATE
-
+    ADC_CAPPED, ADC_RATE = fitted("ADC_CAPPED"), fitted("ADC_RATE")
     lt, lb = math.log(tech_nm), math.log(bits)
     capped = ADC_CAPPED[0] + ADC_CAPPED[1] * math.ceil(bits) + ADC_CAPPED[2] * lt \
         + ADC_CAPPED[3] * lb
@@ -46,9 +46,7 @@ def energy_per_conversion_pj(bits: float, per_adc_rate: float, tech_nm: float) -
 
 
 def area_per_adc_um2(bits: float, per_adc_rate: float, tech_nm: float, energy_pj: float) -> float:
-    from loopnest.energy.estimators._fitted import ADC_AREA
-
-    a = ADC_AREA
+    a = fitted("ADC_AREA")
     return math.exp(a[0] + a[1] * math.log(per_adc_rate) + a[2] * math.log(tech_nm)
                     + a[3] * bits + a[4] * math.log(energy_pj))
 

@@ -4,7 +4,7 @@ Quantities (per the NeuroSim V1.3 plug-in's split of an array): energy per row
 activation (row driver / DAC-side wordline, input slice of `temporal_dac_bits`),
 per active column read-out (bitline + column mux), per cell access, per ADC
 conversion, and the area of each part; also writes and leakage. Each is a
-log-space fit (coefficients in `_fitted.py`, produced by
+log-space fit (coefficients in data/fitted_models.json, produced by
 benchmarks/fit_energy_models.py from NeuroSim runs at 22-65 nm, 32-512 rows
 and columns, 4-8-bit ADCs, 1-8-bit temporal and 1-4-bit voltage DACs, 8
 columns sharing an ADC) over:
@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from loopnest.energy.estimators.fitted import fitted
 from loopnest.energy.plugin import Estimator, EstimatorInputError, number, technology
 
 QUANTITIES = (
@@ -96,10 +97,8 @@ class CrossbarEstimator(Estimator):
         self._params(attributes)
 
     def quantity(self, attributes: Mapping[str, Any], q: str) -> float:
-        from loopnest.energy.estimators._fitted import CROSSBAR
-
         kind, f = self._params(attributes)
-        coef = CROSSBAR[kind][q]
+        coef = fitted("CROSSBAR")[kind][q]
         if coef is None:  # NeuroSim prices this part at zero for this cell type
             return 0.0
         return math.exp(sum(a * b for a, b in zip(coef, f)))
