@@ -87,7 +87,7 @@ def energy_estimation(counts: list[Counts], ert: Mapping, version: Any = 0.3) ->
         for action, args, cnt, node in c.counts:
             entry = next((a for a in table.get("actions") or []
                           if str(a.get("name")) == action
-                          and _same_args(a.get("arguments"), args)), None)
+                          and (args is None or _same_args(a.get("arguments"), args))), None)
             if entry is None:
                 raise EstimationError(
                     f"component '{c.name}': no ERT energy for action '{action}'"

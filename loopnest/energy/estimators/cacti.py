@@ -249,3 +249,86 @@ def cacti_dram(width: Any, type: str = DEFAULT_DRAM_TYPE) -> DRAMCost:  # noqa: 
     e = DRAM_PJ_PER_BIT[type] * w
     return DRAMCost(read_pJ=e, write_pJ=e, update_pJ=e)
 
+
+# --------------------------------------------------------------------------------------
+# The estimators
+# --------------------------------------------------------------------------------------
+
+from loopnest.energy.plugin import Estimator, EstimatorInputError, Query  # noqa: E402
+
+
+class _CactiEstimator(Estimator):
+    """How Accelergy wraps a CACTI plug-in class: it claims a query when the class name
+    is one of its names (case as written) and the constructor's required attributes are
+    there, and the action is one of its methods (read, write, update, leak, idle)."""
+
+    accuracy = 80.0
+    builtin = True
+    names: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    methods = ("read", "write", "update", "leak", "idle")
+
+    def supports(self, class_name: str) -> bool:
+        return class_name in self.names
+
+    def _claims(self, q: Query) -> bool:
+        return self.supports(q.class_name) and all(
+            q.attributes.get(k) is not None for k in self.required)
+
+    def energy_accuracy(self, q: Query) -> float:
+        return self.accuracy if self._claims(q) and q.action in self.methods else 0.0
+
+    def area_accuracy(self, q: Query) -> float:
+        return self.accuracy if self._claims(q) else 0.0
+
+    def estimate_energy(self, q: Query) -> float:
+        if q.action == "idle":
+            return 0.0
+        cost = self._cost(q.attributes)
+        if q.action == "leak":
+            return cost.leak_pJ(q.arguments.get("global_cycle_seconds",
+                                                q.attributes.get("global_cycle_seconds")))
+        return self._access(cost, q)
+
+    def estimate_area(self, q: Query) -> float:
+        return self._cost(q.attributes).area_um2
+
+    def _cost(self, a):
+        raise NotImplementedError
+
+    def _access(self, cost, q: Query) -> float:
+        return {"read": cost.read_pJ, "write": cost.write_pJ, "update": cost.update_pJ}[
+            str(q.action)]
+
+
+class CactiSRAM(_CactiEstimator):
+    """CactiSRAM: class SRAM/sram, priced by the CACTI-node fit under the 2024 wrapper."""
+
+    name = "CactiSRAM"
+    names = ("SRAM", "sram")
+    required = ("technology", "width", "depth")
+
+    def _cost(self, a) -> MemoryCost:
+        try:
+            return cacti_sram(a["technology"], a["width"], a["depth"],
+                              a.get("n_rw_ports", 1), a.get("n_banks", 1))
+        except ValueError as e:
+            raise EstimatorInputError(f"CactiSRAM: {e}") from None
+
+    def _access(self, cost: MemoryCost, q: Query) -> float:
+        return cost.access_pJ(str(q.action), q.arguments.get("address_delta", True),
+                              q.arguments.get("data_delta", True))
+
+
+class CactiDRAM(_CactiEstimator):
+    """CactiDRAM: class DRAM/dram, pJ/bit of its five types x width."""
+
+    name = "CactiDRAM"
+    names = ("DRAM", "dram")
+    required = ("width",)
+
+    def _cost(self, a) -> DRAMCost:
+        try:
+            return cacti_dram(a["width"], a.get("type", DEFAULT_DRAM_TYPE))
+        except ValueError as e:
+            raise EstimatorInputError(f"CactiDRAM: {e}") from None
