@@ -12,6 +12,15 @@ def add_io_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                    help="data for Jinja2 templates (value parsed as a YAML scalar)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    add_energy_models_argument(p)
+
+
+def add_energy_models_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--energy-models", default="accelergy2024",
+                   choices=("accelergy2024", "hwcomponents"),
+                   help="estimators for components no given ERT prices: the 2024 Accelergy "
+                        "plug-ins behind Timeloop's reference outputs (default) or loopnest's "
+                        "models fitted to the newer hwcomponents packages")
 
 
 def load_design_from_args(args: argparse.Namespace, require_mapping: bool = False):
@@ -29,10 +38,10 @@ def load_design_from_args(args: argparse.Namespace, require_mapping: bool = Fals
     else:
         native = to_native(spec)
     design = lower_design(native, require_mapping=require_mapping)
-    return _with_estimates(design)
+    return _with_estimates(design, getattr(args, "energy_models", "accelergy2024"))
 
 
-def _with_estimates(design):
+def _with_estimates(design, models: str = "accelergy2024"):
     """Price components that no given ERT/ART covers, with the built-in estimators."""
     from dataclasses import replace
 
@@ -44,7 +53,7 @@ def _with_estimates(design):
         from loopnest.energy.estimate import estimate_tables
     except ImportError:
         return design
-    est, _, _ = estimate_tables(design.native)
+    est, _, _ = estimate_tables(design.native, models)
     tables = design.tables
     for key, comp in est.components.items():
         if tables.get(key) is None:
@@ -54,8 +63,10 @@ def _with_estimates(design):
     return replace(design, tables=tables)
 
 
-def echo_files(design) -> dict[str, str]:
-    """ERT/ART echoes in Timeloop's naming (written beside the stats)."""
+def echo_files(design, models: str = "accelergy2024") -> dict[str, str]:
+    """ERT/ART echoes in Timeloop's naming (written beside the stats); where loopnest
+    priced components itself, also the ERT/ART summaries naming the estimator of every
+    primitive and the flattened architecture with every evaluated attribute."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -76,6 +87,16 @@ def echo_files(design) -> dict[str, str]:
         y.dump({key: {"version": "0.4", "tables": tables}}, buf)
         out[f"{key}.yaml"] = buf.getvalue()
     flat = _flattened(design)
+    if any(c.estimator != "ERT" for c in design.tables.components.values()):
+        from loopnest.energy.accelergy import build_documents, registry_for
+
+        docs = build_documents(design.native, registry_for(design.native, models=models))
+        for name in ("ERT_summary.yaml", "ART_summary.yaml", "flattened_architecture.yaml"):
+            if name in docs:
+                buf = StringIO()
+                y.dump(_plain(docs[name]), buf)
+                out[name] = buf.getvalue()
+        flat = None
     if flat is not None:
         buf = StringIO()
         y.dump(flat, buf)

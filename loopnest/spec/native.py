@@ -574,6 +574,34 @@ def _ispass_to_tree(arch: Any) -> LocDict:
     return out
 
 
+# v0.3 attribute names and the v0.4 names compound classes expect (timeloopfe's v3 -> v4
+# conversion gives the new name; the old one is kept for v0.3 classes that use it)
+V03_NAMES = {"memory_depth": "depth", "memory_width": "width", "word_bits": "datawidth",
+             "word-bits": "datawidth", "block-size": "block_size"}
+
+
+def _is_v03(version: Any) -> bool:
+    try:
+        return float(str(version)) < 0.4
+    except ValueError:
+        return False
+
+
+def _v03_attribute_names(node: Any) -> None:
+    """Give every component of a v0.3 tree the v0.4 names of its v0.3 attributes."""
+    for comp in node.get("local") or []:
+        attrs = comp.get("attributes") if isinstance(comp, dict) else None
+        if isinstance(attrs, dict):
+            for old, new in V03_NAMES.items():
+                if old in attrs and new not in attrs:
+                    attrs[new] = attrs[old]
+                    if hasattr(attrs, "key_lines") and old in attrs.key_lines:
+                        attrs.key_lines[new] = attrs.key_lines[old]
+    for sub in node.get("subtree") or []:
+        if isinstance(sub, dict):
+            _v03_attribute_names(sub)
+
+
 def _native_passthrough(spec: LocDict) -> LocDict:
     """TL-native / v0.3 / ISPASS input: keep as is, normalise problem and components.
 
@@ -582,6 +610,9 @@ def _native_passthrough(spec: LocDict) -> LocDict:
     """
     if isinstance(spec.get("arch"), dict) and "architecture" not in spec:
         spec["architecture"] = _ispass_to_tree(spec.pop("arch"))
+    arch = spec.get("architecture")
+    if isinstance(arch, dict) and _is_v03(arch.get("version")):
+        _v03_attribute_names(arch)
     if isinstance(spec.get("problem"), dict):
         _normalize_problem(spec["problem"])
     if "components" in spec and "compound_components" not in spec:
