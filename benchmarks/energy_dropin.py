@@ -80,7 +80,6 @@ def run_case(d: str, inp: str, ref_stats: str, models: str) -> dict:
     from types import SimpleNamespace
 
     from loopnest.commands.common import load_design_from_args
-    from loopnest.energy.estimate import estimate_tables
     from loopnest.energy.names import split_dotted
     from loopnest.model.evaluate import ModelOptions, evaluate
     from loopnest.report.parse_stats import parse_stats
@@ -96,10 +95,11 @@ def run_case(d: str, inp: str, ref_stats: str, models: str) -> dict:
                       ModelOptions())
     ref = parse_stats(open(ref_stats).read())
     out = {"energy": _ratio(result.energy, ref.energy)}
-    tables, ert, art = estimate_tables(design.native, models)
+    ert = design.estimates["ERT.yaml"]["ERT"]
+    art = design.estimates["ART.yaml"]["ART"]
     # components priced by CACTI's SRAM (as the reference summary says, or as our choice of
     # estimator says where the reference has no summary; the two choices agree)
-    cacti = _cacti_components(d, prefix) | {c.name for c in tables.components.values()
+    cacti = _cacti_components(d, prefix) | {c.name for c in design.tables.components.values()
                                             if "CactiSRAM" in c.estimator}
     ours = {(t["name"], a["name"]): a["energy"] for t in ert["tables"] for a in t["actions"]}
     worst, sram = (1.0, "-"), []

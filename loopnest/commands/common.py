@@ -49,21 +49,19 @@ def _with_estimates(design, models: str = "accelergy2024"):
     names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
     if all(design.tables.get(n) is not None for n in names):
         return design
-    try:
-        from loopnest.energy.estimate import estimate_tables
-    except ImportError:
-        return design
-    est, _, _ = estimate_tables(design.native, models)
+    from loopnest.energy.estimate import estimate
+
+    est, docs = estimate(design.native, models)
     tables = design.tables
     for key, comp in est.components.items():
         if tables.get(key) is None:
             tables.components[key] = comp
         elif tables.components[key].area is None and comp.area is not None:
             tables.components[key].area = comp.area
-    return replace(design, tables=tables)
+    return replace(design, tables=tables, estimates=docs)
 
 
-def echo_files(design, models: str = "accelergy2024") -> dict[str, str]:
+def echo_files(design) -> dict[str, str]:
     """ERT/ART echoes in Timeloop's naming (written beside the stats); where loopnest
     priced components itself, also the ERT/ART summaries naming the estimator of every
     primitive and the flattened architecture with every evaluated attribute."""
@@ -87,10 +85,8 @@ def echo_files(design, models: str = "accelergy2024") -> dict[str, str]:
         y.dump({key: {"version": "0.4", "tables": tables}}, buf)
         out[f"{key}.yaml"] = buf.getvalue()
     flat = _flattened(design)
-    if any(c.estimator != "ERT" for c in design.tables.components.values()):
-        from loopnest.energy.accelergy import build_documents, registry_for
-
-        docs = build_documents(design.native, registry_for(design.native, models=models))
+    if design.estimates:
+        docs = design.estimates
         for name in ("ERT_summary.yaml", "ART_summary.yaml", "flattened_architecture.yaml"):
             if name in docs:
                 buf = StringIO()

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from loopnest.commands.common import echo_files
 
-        files.update(echo_files(design, args.energy_models))
+        files.update(echo_files(design))
     except ImportError:
         pass
     summary = format_summary(outcome, opts.metrics, opts.seed, opts.threads, opts.timeout)

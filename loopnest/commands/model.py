@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         "map.txt": format_map_txt(result),
         "map.yaml": format_map_yaml(design.workload, design.architecture, design.mapping),
     }
-    files.update(echo_files(design, args.energy_models))
+    files.update(echo_files(design))
     out = write_outputs(args.output_dir, "timeloop-model", files)
     if args.plot:
         from loopnest.report.plots import energy_breakdown_png, utilization_png

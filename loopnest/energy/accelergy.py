@@ -56,14 +56,21 @@ def build_documents(spec: Mapping, registry: Registry | None = None,
                     precision: int = PRECISION) -> dict[str, dict]:
     """All Accelergy output documents for `spec`, keyed by file name."""
     arch = spec.get("architecture")
-    ert_in = spec.get("ERT") or None
-    art_in = spec.get("ART") or None
-    if arch is None and ert_in is None:
+    if arch is None and not spec.get("ERT"):
         raise SpecError("nothing to estimate: no 'architecture' (or 'ERT') in the input",
                         hint="pass the architecture and compound component files")
+    priced = price_components(spec, registry, skip=given_names(spec, "ERT")) if arch else []
+    return documents(spec, priced, precision)
+
+
+def documents(spec: Mapping, priced: list[Priced], precision: int = PRECISION
+              ) -> dict[str, dict]:
+    """Accelergy's output documents for components already priced (plus a given ERT/ART)."""
+    arch = spec.get("architecture")
+    ert_in = spec.get("ERT") or None
+    art_in = spec.get("ART") or None
     version = arch_version(arch) if arch is not None else str((ert_in or {}).get("version", 0.3))
     ver = _out_version(version)
-    priced = price_components(spec, registry, skip=given_names(spec, "ERT")) if arch else []
     null_args = {} if is_v04(version) else None
 
     def fmt(x: float) -> float:

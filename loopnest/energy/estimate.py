@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from loopnest.energy.accelergy import given_names, price_components, registry_for, rounded
+from loopnest.energy.accelergy import (documents, given_names, price_components, registry_for,
+                                       rounded)
 from loopnest.energy.flatten import arch_version, is_v04
 from loopnest.energy.tables import ComponentCost, CostTables, level_key
 
 
-def estimate_tables(native: dict, models: str = "accelergy2024"
-                    ) -> tuple[CostTables, dict, dict]:
-    """CostTables for the components not already in `native['ERT']`, plus ERT and ART.
+def estimate(native: dict, models: str = "accelergy2024") -> tuple[CostTables, dict]:
+    """CostTables for the components not already in `native['ERT']`, and Accelergy's
+    documents (ERT, summaries, ART, flattened architecture) of the same pricing.
 
     `models` picks the estimator profile: "accelergy2024" (the stack behind Timeloop's
     reference outputs, the default) or "hwcomponents" (the newer fitted models).
@@ -32,6 +33,20 @@ def estimate_tables(native: dict, models: str = "accelergy2024"
     spec: Mapping[str, Any] = native or {}
     priced = price_components(spec, registry_for(spec, models=models),
                               skip=given_names(spec, "ERT"))
+    tables, _, _ = _tables(spec, priced)
+    return tables, documents(spec, priced)
+
+
+def estimate_tables(native: dict, models: str = "accelergy2024"
+                    ) -> tuple[CostTables, dict, dict]:
+    """CostTables for the components not already in `native['ERT']`, plus ERT and ART."""
+    spec: Mapping[str, Any] = native or {}
+    priced = price_components(spec, registry_for(spec, models=models),
+                              skip=given_names(spec, "ERT"))
+    return _tables(spec, priced)
+
+
+def _tables(spec: Mapping[str, Any], priced: list) -> tuple[CostTables, dict, dict]:
     version = arch_version(spec.get("architecture"))
     ver: Any = "0.4" if is_v04(version) else 0.3
     null_args: Any = {} if is_v04(version) else None

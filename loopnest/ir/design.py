@@ -16,7 +16,9 @@ class Design:
     """Workload, architecture, optional mapping/constraints, mapper options, cost tables.
 
     `native` is the TL-native spec dict the design was lowered from (kept for the
-    energy estimators and the echo outputs).
+    energy estimators and the echo outputs); `estimates` the Accelergy documents of the
+    components loopnest priced itself (ERT/ART summaries, flattened architecture), for
+    the echo outputs.
     """
 
     workload: Workload
@@ -26,3 +28,4 @@ class Design:
     mapper_options: dict = field(default_factory=dict)
     tables: CostTables = field(default_factory=CostTables)
     native: Any = None
+    estimates: dict | None = None
