@@ -21,6 +21,7 @@ COMMANDS = {
     "validate": "schema + semantic checks; --show-ir prints the lowered design",
     "render": "print the rendered YAML of a Jinja2 top file",
     "import": "turn an ONNX model into problem files and a network.yaml (needs onnx)",
+    "arch": "the bundled accelerators: list, show NAME, files NAME",
 }
 
 
