@@ -33,9 +33,12 @@ def load(files: list[Path], var: dict | None = None):
 
     from loopnest.commands.common import load_design_from_args
 
+    from loopnest.spec.confine import allowed_paths
+
     ns = ap.Namespace(files=[str(f) for f in files],
                       var=[f"{k}={v}" for k, v in (var or {}).items()])
-    return load_design_from_args(ns)
+    with allowed_paths([str(LAYERS)] if LAYERS.is_dir() else []):  # ../problem_base.yaml
+        return load_design_from_args(ns)
 
 
 def mapper(design, seconds: float, seed: int = 0):

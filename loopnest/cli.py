@@ -39,7 +39,18 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="show Python tracebacks on errors")
         sp.set_defaults(_module=name)
         _command_module(name).add_arguments(sp)
+        _add_input_arguments(sp)
     return p
+
+
+def _add_input_arguments(sp: argparse.ArgumentParser) -> None:
+    """Every command that loads spec files takes --allow-path, --max-file-size,
+    --spec-time-limit and --strict (added here when the command did not)."""
+    dests = {a.dest for a in sp._actions}
+    if "files" in dests and "allow_paths" not in dests:
+        from loopnest.commands.common import add_input_arguments
+
+        add_input_arguments(sp)
 
 
 def _command_module(name: str):
@@ -61,10 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
+    import contextvars
+
+    # limits and allowed folders are context variables: one command's stay its own
+    return contextvars.copy_context().run(_run, args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from loopnest.errors import LoopnestError
 
     try:
-        return int(_command_module(args._module).run(args) or 0)
+        from loopnest.commands.common import apply_input_options
+
+        apply_input_options(args)
+        rc = int(_command_module(args._module).run(args) or 0)
+        sys.stdout.flush()  # a closed pipe (`| head`) shows here, not at interpreter exit
+        return rc
     except LoopnestError as e:
         if getattr(args, "debug", False):
             raise
@@ -73,12 +96,32 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `loopnest validate ... | head`: the reader left; not an error
+        _silence_stdout()
+        return 0
+    except (RecursionError, MemoryError) as e:  # an input too deep or too large
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: the input is too {'deeply nested' if isinstance(e, RecursionError) else 'large'}"
+              " to process", file=sys.stderr)
+        return 2
     except Exception as e:  # a bug in loopnest, not an input mistake
         if getattr(args, "debug", False):
             raise
         print(f"internal error: {type(e).__name__}: {e}\n  hint: rerun with --debug for a "
               "traceback and report it", file=sys.stderr)
         return 3
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _alias(command: str) -> int:

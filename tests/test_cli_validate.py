@@ -64,7 +64,9 @@ def _ok(args: list[str], capsys) -> None:
     assert rc == 0, err
 
 
-PPI = sorted(str(p) for p in CORPUS.rglob("parsed-processed-input.yaml")) if CORPUS.exists() else []
+# the dense corpus and the residual-factor cases (`P=20,17`)
+PPI = [str(p) for root in (CORPUS, SHARED / "imperfect") if root.exists()
+       for p in sorted(root.rglob("parsed-processed-input.yaml"))]
 
 
 @needs_shared

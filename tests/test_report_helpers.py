@@ -11,15 +11,18 @@ from loopnest.ir import Workload
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
+IMPERFECT = SHARED / "imperfect"  # Timeloop runs with residual factors (P=20,17)
 
 
 def corpus_files(pattern: str) -> list[Path]:
-    """Reference files matching `pattern` (empty when the shared corpus is absent)."""
-    return sorted(CORPUS.rglob(pattern)) if CORPUS.is_dir() else []
+    """Reference files matching `pattern` in the corpus and the residual-factor cases
+    (empty when the shared corpus is absent)."""
+    return [p for root in (CORPUS, IMPERFECT) if root.is_dir() for p in sorted(root.rglob(pattern))]
 
 
 def ids(paths: list[Path]) -> list[str]:
-    return [str(p.parent.relative_to(CORPUS)) for p in paths]
+    return [str(p.parent.relative_to(IMPERFECT.parent if p.is_relative_to(IMPERFECT) else CORPUS))
+            for p in paths]
 
 
 def _factors(text: str) -> list[tuple[str, int]]:

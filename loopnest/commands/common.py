@@ -1,4 +1,10 @@
-"""Shared CLI plumbing: input-file arguments, `--var` parsing, loading a Design."""
+"""Shared CLI plumbing: input-file arguments, `--var` parsing, loading a Design.
+
+Every command that loads specs also takes the input-safety options
+(`add_input_arguments`): `--allow-path DIR` (folders a design may read besides its
+own), `--max-file-size MB`, `--spec-time-limit S` and `--strict` (warnings are
+errors); `apply_input_options` puts them in force for one command.
+"""
 from __future__ import annotations
 
 import argparse
@@ -11,8 +17,56 @@ def add_io_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output-dir", default=".", help="where to write outputs (default .)")
     p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                    help="data for Jinja2 templates (value parsed as a YAML scalar)")
+    add_set_argument(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
     add_energy_models_argument(p)
+    add_input_arguments(p)
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    """`--allow-path`, `--max-file-size`, `--spec-time-limit`, `--strict`."""
+    from loopnest.spec.limits import Limits
+
+    lim = Limits()
+    p.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   dest="allow_paths",
+                   help="a folder includes and Jinja2 helpers may also read (by default a "
+                        "design reads only inside the folders of the files named)")
+    p.add_argument("--max-file-size", type=float, default=None, metavar="MB",
+                   help=f"largest input file read (default {lim.max_file_bytes >> 20} MB)")
+    p.add_argument("--spec-time-limit", type=float, default=None, metavar="S",
+                   help=f"wall-clock budget of reading and evaluating the spec "
+                        f"(default {lim.spec_seconds:g} s)")
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (unknown attributes, instance keys...) as errors")
+
+
+def apply_input_options(args: argparse.Namespace) -> None:
+    """Put the input-safety options of `args` in force (defaults for absent ones)."""
+    from loopnest.errors import SpecError
+    from loopnest.spec.confine import set_allowed_paths
+    from loopnest.spec.limits import MB, reset_limits
+
+    changes: dict = {}
+    size = getattr(args, "max_file_size", None)
+    if size is not None:
+        if not size > 0:
+            raise SpecError(f"--max-file-size must be > 0 MB, got {size:g}")
+        changes["max_file_bytes"] = int(size * MB)
+    seconds = getattr(args, "spec_time_limit", None)
+    if seconds is not None:
+        if not seconds > 0:
+            raise SpecError(f"--spec-time-limit must be > 0 s, got {seconds:g}")
+        changes["spec_seconds"] = float(seconds)
+    reset_limits(**changes)
+    set_allowed_paths(getattr(args, "allow_paths", None) or [])
+
+
+def add_set_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   dest="sets", help="override a setting after the files are merged, e.g. "
+                   "--set mapper.search_size=2000 (value parsed as a YAML scalar; [i] indexes "
+                   "a list, a name picks the list item with that name)")
 
 
 def add_energy_models_argument(p: argparse.ArgumentParser) -> None:
@@ -24,41 +78,26 @@ def add_energy_models_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_design_from_args(args: argparse.Namespace, require_mapping: bool = False):
-    """FILES + --var -> Design (front end, v0.4 transpile, lowering, energy tables)."""
-    from loopnest.ir.lower import lower_design
+    """FILES + --var -> Design: the front end, then every check of the command
+    (loopnest.checks, the same `loopnest validate` runs), lowered and priced."""
+    from loopnest.checks import check_loaded
     from loopnest.spec.load import load_spec, parse_var_args
-    from loopnest.spec.validate import validate_spec
 
-    spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])))
-    validate_spec(spec)  # the schemas and semantic checks of `loopnest validate`
-    try:
-        from loopnest.spec.native import to_native
-    except ImportError:  # front end without the v0.4 transpiler
-        native = spec
-    else:
-        native = to_native(spec)
-    design = lower_design(native, require_mapping=require_mapping)
-    return _with_estimates(design, getattr(args, "energy_models", "accelergy2024"))
+    spec = load_spec(list(args.files), parse_var_args(getattr(args, "var", [])),
+                     getattr(args, "sets", None))
+    checked = check_loaded(spec, "model" if require_mapping else "mapper",
+                           require_mapping=require_mapping,
+                           models=getattr(args, "energy_models", "accelergy2024"),
+                           ignore_constraints=getattr(args, "ignore_constraints", False),
+                           strict=getattr(args, "strict", False))
+    return checked.design
 
 
 def _with_estimates(design, models: str = "accelergy2024"):
     """Price components that no given ERT/ART covers, with the built-in estimators."""
-    from dataclasses import replace
+    from loopnest.checks import priced
 
-    arch = design.architecture
-    names = [lv.name for lv in arch.storage if not lv.is_dummy] + [arch.compute.name]
-    if all(design.tables.get(n) is not None for n in names):
-        return design
-    from loopnest.energy.estimate import estimate
-
-    est, docs = estimate(design.native, models)
-    tables = design.tables
-    for key, comp in est.components.items():
-        if tables.get(key) is None:
-            tables.components[key] = comp
-        elif tables.components[key].area is None and comp.area is not None:
-            tables.components[key].area = comp.area
-    return replace(design, tables=tables, estimates=docs)
+    return priced(design, models)
 
 
 def echo_files(design) -> dict[str, str]:

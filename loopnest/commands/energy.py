@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from loopnest.commands.common import add_energy_models_argument
+from loopnest.commands.common import add_energy_models_argument, add_input_arguments
 
 OUTPUTS = ("ERT", "ERT_summary", "ART", "ART_summary", "energy_estimation", "flattened_arch")
 _FILE_OF = {"ERT": "ERT.yaml", "ERT_summary": "ERT_summary.yaml", "ART": "ART.yaml",
@@ -48,15 +48,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="accepted for Accelergy scripts; loopnest has no config file")
     p.add_argument("-e", "--extra_plugins", nargs="+", default=None, metavar="PATH",
                    help="refused: install plug-ins as 'loopnest.estimators' entry points")
+    add_input_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from loopnest.energy.accelergy import build_documents, registry_for
     from loopnest.energy.inputs import load_inputs
     from loopnest.energy.writer import write_documents
-    from loopnest.errors import SpecError
+    from loopnest.errors import LoopnestError, SpecError
+    from loopnest.spec.limits import spec_budget
     from loopnest.spec.load import parse_var_args
-    from loopnest.spec.native import to_native
 
     if args.extra_plugins:
         raise SpecError("-e/--extra_plugins names Python files to run; loopnest does not run "
@@ -75,10 +76,21 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError("no input files", hint="loopnest energy arch.yaml components/ -o out/")
     if args.precision < 0 or args.precision > 15:
         raise SpecError(f"--precision must be 0..15, got {args.precision}")
-    spec = to_native(load_inputs(args.files, parse_var_args(args.var) or None))
-    docs = build_documents(spec, registry_for(spec, plugins=not args.no_plugins,
-                                              models=args.energy_models),
-                           precision=args.precision)
+    from loopnest.checks import check_loaded
+    from loopnest.report.files import check_outdir
+
+    check_outdir(args.output_dir)  # a bad -o is an error before any work
+    # the checks `loopnest validate` runs on energy input (schemas, versions, sizes,
+    # warnings); pricing itself is the rest
+    with spec_budget():  # one time budget, even when files are re-read one by one
+        loaded = load_inputs(args.files, parse_var_args(args.var) or None)
+    spec = check_loaded(loaded, "energy", strict=args.strict).native
+    try:
+        docs = build_documents(spec, registry_for(spec, plugins=not args.no_plugins,
+                                                  models=args.energy_models),
+                               precision=args.precision)
+    except LoopnestError as e:  # e.g. nothing to estimate: name the input
+        raise e.located(spec) from None
     docs = {name: doc for name, doc in docs.items() if name in wanted}
     for path in write_documents(args.output_dir, docs, prefix=args.oprefix):
         print(f"wrote {path}")

@@ -3,12 +3,11 @@
 Writes one Timeloop problem file per distinct Conv / Gemm / MatMul shape and a
 `network.yaml` manifest into DIR, and prints what was imported and which operators
 were skipped. The work is in `loopnest.network.onnx_import`; this only parses
-arguments and writes the files (the manifest last).
+arguments and writes the files, as one atomic set (report/files.py).
 """
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,17 +39,15 @@ def run(args: argparse.Namespace) -> int:
     from loopnest.errors import SpecError
     from loopnest.network.manifest import MANIFEST_NAME
     from loopnest.network.onnx_import import import_onnx, onnx_network_files, skipped_summary
-    from loopnest.report.files import write_atomic
+    from loopnest.report.files import check_outdir, write_output_set
 
-    outdir = Path(args.output_dir)
+    outdir = check_outdir(args.output_dir)  # a bad -o is an error (exit 2), nothing made
     if (outdir / MANIFEST_NAME).exists() and not args.force:
         raise SpecError("a network manifest is already there", file=str(outdir / MANIFEST_NAME),
                         hint="give another -o folder, or --force to overwrite it")
     result = import_onnx(args.model, dims=parse_dims(args.dim), name=args.name)
     files = onnx_network_files(result)
-    outdir.mkdir(parents=True, exist_ok=True)
-    for fname in sorted(files, key=lambda f: f == MANIFEST_NAME):
-        write_atomic(outdir / fname, files[fname])
+    write_output_set(outdir, files)  # the problem files and the manifest as one set
     print(f"imported {len(result.entries)} layers ({len(files) - 1} distinct problem files) "
           f"into {outdir / MANIFEST_NAME}")
     if result.assumed:

@@ -38,18 +38,23 @@ def options_from(design, args: argparse.Namespace):
         search_size=int(mo.get("search_size") or 0),
         log_oaves=bool(mo.get("log_oaves") or False),
         quiet=args.quiet,
+        # a run bounded by candidates or stalled rounds repeats under any machine load
+        deterministic=bool(mo.get("search_size") or mo.get("victory_condition")),
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from loopnest.errors import MapperError
-    from loopnest.mapper.checker import check_mapping
+    from loopnest.ir.checker import check_mapping
     from loopnest.mapper.mapspace import build_mapspace
     from loopnest.mapper.outputs import format_summary, mapper_files
     from loopnest.mapper.scoring import model_batch_fn
     from loopnest.mapper.search import run_search
-    from loopnest.report.files import write_outputs
+    from loopnest.report.files import check_outdir, write_output_set
 
+    if args.timeout is not None and not args.timeout > 0:
+        raise MapperError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
+    check_outdir(args.output_dir)  # a bad -o is an error before the search
     design = load_design_from_args(args, require_mapping=False)
     opts = options_from(design, args)
     space = build_mapspace(design.workload, design.architecture, design.constraints)
@@ -70,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     summary = format_summary(outcome, opts.metrics, opts.seed, opts.threads, opts.timeout)
-    write_outputs(args.output_dir, "timeloop-mapper", files)
-    write_outputs(args.output_dir, "loopnest-mapper", {"summary.yaml": summary})
+    outputs = {f"timeloop-mapper.{k}": v for k, v in files.items()}
+    outputs["loopnest-mapper.summary.yaml"] = summary
+    write_output_set(args.output_dir, outputs)  # one set: all new or all old
     r = outcome.result
     gap = f"{outcome.gap * 100:.2f}%" if outcome.gap is not None else "n/a"
     print(f"Summary stats for best mapping found by mapper:\n"

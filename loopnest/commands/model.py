@@ -21,36 +21,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from loopnest.errors import MappingError
+    from loopnest.checks import mapping_failure
     from loopnest.model.evaluate import ModelOptions, evaluate
-    from loopnest.report.files import write_outputs
+    from loopnest.report.files import check_outdir, write_outputs
     from loopnest.report.maptxt import format_map_txt
     from loopnest.report.mapyaml import format_map_yaml
     from loopnest.report.stats import format_stats
     from loopnest.report.summary import one_line
     from loopnest.commands.common import echo_files
 
+    check_outdir(args.output_dir)  # a bad -o is an error before any work
+    # every check (`loopnest validate`'s), the architecture constraints included
     design = load_design_from_args(args, require_mapping=True)
-    if not args.ignore_constraints:
-        check_architecture_constraints(design)
     opts = ModelOptions(link_transfers=not args.no_link_transfers,
                         new_stride_rule=args.new_stride_rule)
     result = evaluate(design.workload, design.architecture, design.mapping, design.tables, opts)
     if not result.valid:
-        raise MappingError(result.failure or "invalid mapping",
-                           hint="change the mapping's factors or bypass so the tiles fit")
+        raise mapping_failure(design, result.failure or "invalid mapping")
     files = {
         "stats.txt": format_stats(result),
         "map.txt": format_map_txt(result),
         "map.yaml": format_map_yaml(design.workload, design.architecture, design.mapping),
     }
     files.update(echo_files(design))
-    out = write_outputs(args.output_dir, "timeloop-model", files)
     if args.plot:
-        from loopnest.report.plots import energy_breakdown_png, utilization_png
-
-        energy_breakdown_png(result, Path(args.output_dir) / "timeloop-model.energy.png")
-        utilization_png(result, Path(args.output_dir) / "timeloop-model.utilization.png")
+        files.update(_plots(result))
+    out = write_outputs(args.output_dir, "timeloop-model", files)  # one set, atomically
     print(one_line(result))
     if not args.quiet:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
@@ -58,22 +54,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_architecture_constraints(design) -> None:
-    """Refuse a mapping whose factors break the architecture's own constraints,
-    as timeloop-model does (mapspace constraints only steer the mapper; in v0.4
-    files the constraints are already part of the mapping). Loop order, split
-    and bypass are not held against a given mapping (see constraint_violations)."""
-    from loopnest.errors import MappingError
-    from loopnest.ir.lower_constraints import collect_directives, lower_constraints
-    from loopnest.mapper.checker import constraint_violations
+def _plots(result) -> dict[str, bytes]:
+    """The energy-breakdown and utilization PNGs, as bytes for the output set."""
+    import tempfile
 
-    if not collect_directives(design.native, architecture_only=True):
-        return
-    cons = lower_constraints(design.native, design.workload, design.architecture,
-                             architecture_only=True)
-    bad = constraint_violations(design.workload, design.architecture, design.mapping, cons,
-                                factors_only=True)
-    if bad:
-        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise MappingError(f"mapping violates architecture constraints: {bad[0]}{more}",
-                           hint="fix the mapping, or pass --ignore-constraints to evaluate it anyway")
+    from loopnest.report.plots import energy_breakdown_png, utilization_png
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, draw in (("energy.png", energy_breakdown_png),
+                           ("utilization.png", utilization_png)):
+            draw(result, Path(tmp) / name)
+            out[name] = (Path(tmp) / name).read_bytes()
+    return out
+
+
+def check_architecture_constraints(design) -> None:
+    """Moved to loopnest.checks.design (validate runs it too); kept for old callers."""
+    from loopnest.checks.design import check_architecture_constraints as check
+
+    check(design)

@@ -13,6 +13,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="Jinja2 top file(s) / YAML files")
     p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                    help="data for Jinja2 templates (value parsed as a YAML scalar)")
+    from loopnest.commands.common import add_input_arguments
+
+    add_input_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -130,7 +130,7 @@ def _parse_class(c: Mapping, version: Any) -> ComponentClass:
     for s in _listify(c.get("subcomponents")):
         if not isinstance(s, Mapping) or "name" not in s or "class" not in s:
             raise SpecError(f"subcomponent of class '{c['name']}' needs 'name' and 'class'"
-                            ).located(s)
+                            ).located(s).located(c, "subcomponents")
         subs.append(SubcomponentDecl(
             name=str(s["name"]), class_name=str(s["class"]),
             attributes=_mapping(s, "attributes", f"subcomponent '{s['name']}'"),
@@ -140,11 +140,13 @@ def _parse_class(c: Mapping, version: Any) -> ComponentClass:
     actions: dict[str, ActionDef] = {}
     for a in _listify(c.get("actions")):
         if not isinstance(a, Mapping) or "name" not in a:
-            raise SpecError(f"action of class '{c['name']}' needs a 'name'").located(a)
+            raise SpecError(f"action of class '{c['name']}' needs a 'name'").located(a).located(
+                c, "actions")
         refs = []
         for r in _listify(a.get("subcomponents")):
             if not isinstance(r, Mapping) or "name" not in r:
-                raise SpecError("action subcomponent reference needs a 'name'").located(r)
+                raise SpecError("action subcomponent reference needs a 'name'").located(
+                    r).located(a).located(c, "actions")
             subacts = []
             for sa in _listify(r.get("actions")):
                 if isinstance(sa, str):
@@ -152,7 +154,8 @@ def _parse_class(c: Mapping, version: Any) -> ComponentClass:
                 if not isinstance(sa, Mapping) or "name" not in sa:
                     raise SpecError(f"an action of subcomponent '{r['name']}' in action "
                                     f"'{a['name']}' needs a 'name'").located(
-                                        sa if isinstance(sa, Mapping) else r)
+                                        sa if isinstance(sa, Mapping) else r).located(
+                                        c, "actions")
                 subacts.append(SubAction(
                     name=str(sa["name"]), arguments=_mapping(sa, "arguments", f"'{sa['name']}'"),
                     energy_scale=_scale(sa, "energy_scale", "action_share", "repeat"), node=sa))

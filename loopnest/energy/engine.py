@@ -269,7 +269,7 @@ class Builder:
             return name
         try:
             lo, hi = parse_range(spec, scope_evaluator(scope))
-        except (ValueError, ExpressionError) as e:
+        except (ValueError, ExpressionError, OverflowError, TypeError) as e:
             raise self._err(top, f"bad subcomponent name '{name}': {e}", node) from None
         if hi < lo:
             raise self._err(top, f"subcomponent '{name}' has an empty range [{lo}..{hi}]", node)

@@ -1,9 +1,7 @@
-"""Write output documents as YAML, atomically (temp name + rename, all or nothing)."""
+"""Write output documents as YAML, as one atomic set (report/files.py)."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from typing import Any, Mapping
 
 from loopnest.spec.located import to_plain as _plain
@@ -22,20 +20,9 @@ def dump_yaml(doc: Mapping) -> str:
 
 
 def write_documents(out_dir: str, docs: Mapping[str, Mapping], prefix: str = "") -> list[str]:
-    """Write every document to `out_dir/prefix+name`; nothing is left behind on failure."""
-    os.makedirs(out_dir, exist_ok=True)
+    """Write every document to `out_dir/prefix+name` as one set (report/files.py): the
+    old set or the whole new one, never a mix; nothing is left behind on failure."""
+    from loopnest.report.files import write_output_set
+
     texts = {prefix + name: dump_yaml(doc) for name, doc in docs.items()}
-    temps: list[tuple[str, str]] = []
-    try:
-        for name, text in texts.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            temps.append((tmp, os.path.join(out_dir, name)))
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return [final for _, final in temps]
+    return [str(p) for p in write_output_set(out_dir, texts)]

@@ -94,11 +94,14 @@ def parse_factor_items(value: Any) -> list[str]:
             out += parse_factor_items(v)
         return out
     text = re.sub(r"\s*(<=|>=|=|<|>)\s*", r"\1", str(value).split("#")[0])
-    return [s for s in re.split(r"[,\s]+", text) if s]
+    text = re.sub(r"(?<=\d),(?=\d)", "\0", text)  # keep a residual with its factor
+    return [s.replace("\0", ",") for s in re.split(r"[,\s]+", text) if s]
 
 
 def _bound(item: str, dims: list[str], bounds: dict, d: Any, key: str) -> FactorBound | None:
-    m = _ITEM.match(item)
+    # A residual (`P=20,17`) is a mapping property; Timeloop's constraint parser reads
+    # the factor and skips the residual, and so do we.
+    m = _ITEM.match(re.sub(r"(?<=\d),\d+$", "", item))
     if not m:
         raise _err(d, key, f"cannot read factor '{item}'",
                    hint="write D=n, Dn, D<=n or D>=n (e.g. R=3, C<=4)")

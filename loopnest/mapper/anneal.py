@@ -110,8 +110,10 @@ def anneal(space: MapSpace, cost_many: BatchCost, start: Candidate, rng: random.
     ratio = (t1 / t0) ** (1.0 / max(1, steps - 1))
     temp = t0
     for step in range(steps):
-        if step % 16 == 0 and ((deadline is not None and time.monotonic() >= deadline)
-                               or (stop is not None and stop())):
+        # every step (one batch of `chains` proposals): a candidate budget then ends
+        # within one batch of its target
+        if ((deadline is not None and time.monotonic() >= deadline)
+                or (stop is not None and stop())):
             break
         props = []
         for j in range(chains):

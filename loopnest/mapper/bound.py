@@ -80,12 +80,17 @@ def distinct_elements(workload: Workload, ds: DataSpace) -> int:
                 continue
             b = workload.bound(d)
             if len(vals) * b > 2_000_000:
-                vals = set(range(max(vals) + c * (b - 1) + 1))  # over-estimate: stop exact
+                # over-estimate, counted (never built: a bound may be 10**12)
+                vals = None
                 shared = True
                 break
             vals = {v + c * k for v in vals for k in range(b)}
-        counts.append(len(vals))
-        total *= len(vals)
+        if vals is None:
+            n = 1 + sum(abs(c) * (workload.bound(d) - 1) for d, c in rank)
+        else:
+            n = len(vals)
+        counts.append(n)
+        total *= n
     if shared:
         return max(max(workload.bound(d) for d in used) if used else 1, 1)
     return total

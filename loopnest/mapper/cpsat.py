@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -38,10 +39,13 @@ class Group:
 class TilingModel:
     """The CP-SAT model of a map space's tilings (plus keep choices)."""
 
-    def __init__(self, space: MapSpace, explain: bool = False) -> None:
-        """`explain=True` leaves the assumption literals free (for infeasibility cores)."""
+    def __init__(self, space: MapSpace, explain: bool = False,
+                 deadline: float | None = None) -> None:
+        """`explain=True` leaves the assumption literals free (for infeasibility cores);
+        past `deadline` (time.monotonic()) the build stops with a MapperError."""
         self.space = space
         self.explain = explain
+        self.deadline = deadline
         self._ubs: dict[int, int] = {}
         self.m = cp_model.CpModel()
         self.groups: list[Group] = []
@@ -50,6 +54,14 @@ class TilingModel:
         self._build()
 
     # -- construction ---------------------------------------------------------------
+    def _in_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            from loopnest.errors import MapperError
+
+            raise MapperError("building the mapper's CP-SAT model took longer than --timeout",
+                              hint="raise --timeout, or constrain the map space (fewer "
+                                   "free factors, smaller bounds)")
+
     def _lit(self, level: int | None, kind: str, text: str) -> cp_model.IntVar:
         lit = self.m.NewBoolVar(f"a{len(self.lits)}")
         if not self.explain:
@@ -70,6 +82,7 @@ class TilingModel:
         self.x: dict[tuple[int, int, tuple[int, int]], cp_model.IntVar] = {}
         self.F: dict[tuple[int, tuple[int, int]], cp_model.IntVar] = {}
         for d in range(nd):
+            self._in_time()
             b = wl.bounds[d]
             for k, (p, e) in enumerate(self.primes[d]):
                 xs = []
@@ -107,6 +120,7 @@ class TilingModel:
                 m.AddAllowedAssignments([f] + [v for v in ex if v is not None], rows)
         # Factor bounds (user constraints) per level and kind.
         for i, lv in enumerate(sp.levels):
+            self._in_time()
             for kind in (T, SX, SY):
                 terms = []
                 for d in range(nd):
@@ -156,6 +170,7 @@ class TilingModel:
         # Cumulative extents.
         self.ext: dict[tuple[int, int], cp_model.IntVar] = {}
         for d in range(nd):
+            self._in_time()
             b = wl.bounds[d]
             cum = [0] * len(self.primes[d])
             for i in range(nl):
@@ -204,6 +219,7 @@ class TilingModel:
         # Footprints and capacity.
         self.fp: dict[tuple[int, str], cp_model.IntVar] = {}
         for i, lv in enumerate(sp.levels):
+            self._in_time()
             if i == nl - 1 or (lv.capacity is None and not lv.min_used):
                 continue
             kept_terms = []
@@ -329,12 +345,15 @@ class TilingModel:
         return self._ubs[v.Index()]
 
     def solve(self, time_limit: float, seed: int = 0, workers: int = 1,
-              hint: Tiling | None = None) -> tuple[Tiling | None, list[frozenset[str]] | None, str]:
-        """Solve once; (tiling, keep per level, status name)."""
+              hint: Tiling | None = None, wall_factor: float = 4.0
+              ) -> tuple[Tiling | None, list[frozenset[str]] | None, str]:
+        """Solve once; (tiling, keep per level, status name). `time_limit` is CP-SAT's
+        deterministic time; `wall_factor` x that in wall seconds is only a cap."""
         solver = cp_model.CpSolver()
-        # Deterministic time keeps single-worker runs reproducible; wall time is a cap.
+        # Deterministic time keeps single-worker runs reproducible; wall time is a cap
+        # (a run that hits it, on a loaded machine, is no longer reproducible).
         solver.parameters.max_deterministic_time = max(0.05, time_limit)
-        solver.parameters.max_time_in_seconds = max(0.2, 4 * time_limit)
+        solver.parameters.max_time_in_seconds = max(0.2, wall_factor * time_limit)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = max(1, workers)
         if hint is not None:
@@ -375,17 +394,20 @@ class TilingModel:
             self.m.AddBoolOr(bs)
         self.nogoods += 1
 
-    def max_parallelism(self, time_limit: float = 5.0) -> tuple[int, bool]:
+    def max_parallelism(self, time_limit: float = 5.0, wall_factor: float = 4.0
+                        ) -> tuple[int, bool]:
         """An upper bound on the product of all spatial factors, and whether it is proven."""
-        return self.max_spatial(None, None, time_limit)
+        return self.max_spatial(None, None, time_limit, wall_factor=wall_factor)
 
     def max_spatial(self, dims: set[int] | None, levels: set[int] | None,
-                    time_limit: float = 5.0, temporal: set[int] | None = None
-                    ) -> tuple[int, bool]:
+                    time_limit: float = 5.0, temporal: set[int] | None = None,
+                    wall_factor: float = 4.0) -> tuple[int, bool]:
         """An upper bound on the product of the spatial factors of `dims` (all when None)
         and the temporal factors of `temporal` (none when None) at `levels` (all when
         None) over every tiling, and whether it is proven optimal.
 
+        `time_limit` is deterministic time, so the bound (and the gap reported against
+        it) does not depend on the machine's load; `wall_factor` x it is a wall cap.
         Call it before any no-good cut: the bound is over the whole space."""
         temporal = temporal or set()
         terms = []
@@ -406,7 +428,8 @@ class TilingModel:
         m2 = self.m.Clone()
         m2.Maximize(sum(terms))
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = time_limit
+        solver.parameters.max_deterministic_time = time_limit
+        solver.parameters.max_time_in_seconds = wall_factor * time_limit
         solver.parameters.num_workers = 1
         st = solver.Solve(m2)
         if st == cp_model.OPTIMAL or st == cp_model.FEASIBLE:

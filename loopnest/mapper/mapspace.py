@@ -75,9 +75,13 @@ class Tiling:
     """Factors f[level][kind][dim index] (kind = T, SX, SY)."""
 
     f: list[list[list[int]]]
+    # key() cached: a tiling is never changed once used (moves change fresh copies)
+    _key: tuple | None = field(default=None, repr=False, compare=False)
 
     def key(self) -> tuple:
-        return tuple(tuple(tuple(k) for k in lv) for lv in self.f)
+        if self._key is None:
+            self._key = tuple(tuple(tuple(k) for k in lv) for lv in self.f)
+        return self._key
 
     def copy(self) -> "Tiling":
         return Tiling([[list(k) for k in lv] for lv in self.f])
@@ -90,9 +94,14 @@ class Candidate:
     tiling: Tiling
     perms: list[tuple[int, ...]]  # per level: dim indices, inner first (all dims)
     keep: list[frozenset[str]]
+    # key() cached: moves build a new candidate and change it before its key is asked
+    _key: tuple | None = field(default=None, repr=False, compare=False)
 
     def key(self) -> tuple:
-        return (self.tiling.key(), tuple(self.perms), tuple(tuple(sorted(k)) for k in self.keep))
+        if self._key is None:
+            self._key = (self.tiling.key(), tuple(self.perms),
+                         tuple(tuple(sorted(k)) for k in self.keep))
+        return self._key
 
     def copy(self) -> "Candidate":
         return Candidate(self.tiling.copy(), list(self.perms), list(self.keep))
@@ -134,6 +143,19 @@ class MapSpace:
     _level_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _ranks: list | None = field(default=None, repr=False, compare=False)
     _checks: list | None = field(default=None, repr=False, compare=False)
+    _perm_free: list | None = field(default=None, repr=False, compare=False)
+
+    def perm_free(self, level: int) -> tuple[tuple[int, ...], frozenset[int]]:
+        """(dims not fixed by the level's permutation constraints, in order; the fixed
+        ones), cached: the moves ask for them on every candidate."""
+        if self._perm_free is None:
+            out = []
+            for lv in self.levels:
+                fixed = frozenset(lv.perm_prefix) | frozenset(lv.perm_suffix)
+                out.append((tuple(d for d in range(len(self.workload.dimensions))
+                                  if d not in fixed), fixed))
+            self._perm_free = out
+        return self._perm_free[level]
 
     def ds_ranks(self) -> list[tuple[str, list[list[tuple[int, int]]]]]:
         """Per data space: (name, ranks as [(dim index, coefficient)])."""
@@ -384,19 +406,16 @@ def extents(space: MapSpace, tiling: Tiling) -> list[list[int]]:
 
 def perm_choices(space: MapSpace, level: int, tiling: Tiling) -> list[int]:
     """Dims whose temporal order at `level` is free (non-unit, not fixed by constraints)."""
-    lv = space.levels[level]
-    fixed = set(lv.perm_prefix) | set(lv.perm_suffix)
     f = tiling.f[level][T]
-    return [d for d in range(len(space.dims)) if f[d] > 1 and d not in fixed]
+    return [d for d in space.perm_free(level)[0] if f[d] > 1]
 
 
 def make_perm(space: MapSpace, level: int, tiling: Tiling, free_order: Iterable[int]) -> tuple[int, ...]:
     """Full temporal permutation: unit dims, prefix, `free_order`, the rest, suffix."""
     lv = space.levels[level]
     f = tiling.f[level][T]
-    nd = len(space.dims)
-    fixed = set(lv.perm_prefix) | set(lv.perm_suffix)
+    movable = space.perm_free(level)[0]
     free = list(free_order)
-    units = [d for d in range(nd) if f[d] == 1 and d not in fixed]
-    rest = [d for d in range(nd) if f[d] > 1 and d not in fixed and d not in free]
+    units = [d for d in movable if f[d] == 1]
+    rest = [d for d in movable if f[d] > 1 and d not in free]
     return tuple(list(lv.perm_prefix) + units + free + rest + list(lv.perm_suffix))

@@ -210,12 +210,14 @@ def _slot_ok(space: MapSpace, slot: tuple[int, int], d: int) -> bool:
 
 
 def _divisors_gt1(n: int) -> list[int]:
-    return [q for q in range(2, n + 1) if n % q == 0]
+    from loopnest.mapper.mapspace import divisors  # O(sqrt n), cached: bounds may be huge
+
+    return [q for q in divisors(n) if q > 1]
 
 
 def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
     """Reorder the free loops of one level (swap two, or bring one innermost)."""
-    lv = [i for i in range(space.nlevels) if len(free_order(space, cand, i)) >= 2]
+    lv = [i for i in range(space.nlevels) if len(perm_choices(space, i, cand.tiling)) >= 2]
     if not lv:
         return None
     i = rng.choice(lv)

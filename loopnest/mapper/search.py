@@ -52,6 +52,10 @@ class SearchOptions:
     restart_t0: float = 0.006  # start temperature when restarting from the best
     log_oaves: bool = False  # keep the best mapping per level-0 footprint (oaves.csv)
     evaluator: str = "auto"  # annealing cost: "auto", "surrogate" or "exact" (batched chains)
+    # Reproducible under any load: CP-SAT slices are fixed deterministic times (never cut
+    # to the wall time left) and wall limits are only generous caps; a run that stops on
+    # search_size / victory_condition is then the same on every machine.
+    deterministic: bool = False
 
 
 @dataclass
@@ -73,6 +77,11 @@ class SearchOutcome:
     estimated: int = 0  # candidates scored by the surrogate
     gaps: list[float | None] = field(default_factory=list)  # per metric
     oaves: list[str] = field(default_factory=list)  # oaves.csv rows (log_oaves)
+    # Why the search ended: "timeout", "search_size", "victory_condition", "proven"
+    # (every metric at its bound), "exhaustive", "space_exhausted" or "interrupted".
+    stop_reason: str = ""
+    improved_at: int = 0  # candidates scored when the best was last improved
+    setup_s: float = 0.0  # of `elapsed`: first CP-SAT tiling and the bound, before the search
 
 
 def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
@@ -107,9 +116,11 @@ def _space_size(space: MapSpace, limit: int) -> int | None:
     return total
 
 
-def _spatial_maxima(model: TilingModel) -> Callable[[frozenset[int], frozenset[int]], int]:
+def _spatial_maxima(model: TilingModel, wall_factor: float = 4.0,
+                    deadline: float | None = None
+                    ) -> Callable[[frozenset[int], frozenset[int]], int]:
     """Cached CP-SAT upper bounds on products of spatial (and, when asked, temporal)
-    factors, for the lower bound."""
+    factors, for the lower bound (past `deadline`, quick and looser bounds)."""
     sp = model.space
     spatial = frozenset(i for i, lv in enumerate(sp.levels) if lv.fanout[0] * lv.fanout[1] > 1)
     cache: dict[tuple, int] = {}
@@ -120,8 +131,11 @@ def _spatial_maxima(model: TilingModel) -> Callable[[frozenset[int], frozenset[i
         if not key[1] or not (dims or temporal):
             return 1
         if key not in cache:
-            cache[key] = model.max_spatial(set(dims), set(key[1]), time_limit=2.0,
-                                           temporal=set(temporal))[0]
+            late = deadline is not None and time.monotonic() > deadline
+            cache[key] = model.max_spatial(set(dims), set(key[1]),
+                                           time_limit=0.01 if late else 2.0,
+                                           temporal=set(temporal),
+                                           wall_factor=wall_factor)[0]
         return cache[key]
 
     return f
@@ -143,16 +157,30 @@ class Search:
         self.best_cost: tuple[float, ...] | None = None
         self.history: list[tuple[float, float]] = []
         self.t0 = time.monotonic()
+        # The timeout counts from the end of the set-up (first CP-SAT tiling, bound), so
+        # a slow set-up on a large space or a loaded machine does not eat the search.
+        self.t_search = self.t0
         self.bar = None
         self.bound: Bound | None = None
         self._oaves: dict[int, tuple[tuple[float, ...], Candidate]] = {}
+        self.stop_reason = ""
+        self.improved_at = 0
+        # CP-SAT wall caps: generous when the run must not depend on the machine's load.
+        self._wall = 30.0 if options.deterministic else 4.0
+
+    def _setup_wall(self, setup_end: float, limit: float) -> float:
+        """CP-SAT's wall factor for a set-up solve of `limit`, never past `setup_end`."""
+        left = max(0.05, setup_end - time.monotonic())
+        return min(self._wall, left / max(limit, 1e-3))
 
     # -- scoring --------------------------------------------------------------------
     def _score(self, cands: list[Candidate]) -> list[tuple[tuple[float, ...], Candidate]]:
         if not cands:
             return []
-        maps = [self.space.to_mapping(c) for c in cands]
-        res = self.scorer.score([c.key() for c in cands], maps)
+        keys = [c.key() for c in cands]
+        cache = self.scorer.cache  # mappings are built only for what is not scored yet
+        maps = [None if k in cache else self.space.to_mapping(c) for k, c in zip(keys, cands)]
+        res = self.scorer.score(keys, maps)
         out = []
         for c, r in zip(cands, res):
             cst = cost(r, self.opt.metrics)
@@ -166,6 +194,7 @@ class Search:
                 if cst[0] != float("inf"):
                     self.best, self.best_res, self.best_cost = c, r, cst
                     self.history.append((time.monotonic() - self.t0, cst[0]))
+                    self.improved_at = self.scorer.valid + self.est.count
         self._progress()
         return out
 
@@ -180,7 +209,7 @@ class Search:
             if g is not None:
                 post["gap"] = f"{g * 100:.1f}%"
         self.bar.set_postfix(post, refresh=False)
-        self.bar.n = int(time.monotonic() - self.t0)
+        self.bar.n = int(max(0.0, time.monotonic() - self.t_search))
         self.bar.refresh()
 
     def gaps(self) -> list[float | None]:
@@ -202,11 +231,16 @@ class Search:
         return all(g is not None and g <= 1e-12 for g in self.gaps())
 
     def _stop(self) -> bool:
-        if time.monotonic() - self.t0 >= self.opt.timeout:
-            return True
         if self.opt.search_size and self.scorer.valid + self.est.count >= self.opt.search_size:
+            self.stop_reason = "search_size"
             return True
-        return self._proven()
+        if time.monotonic() - self.t_search >= self.opt.timeout:
+            self.stop_reason = "timeout"
+            return True
+        if self._proven():
+            self.stop_reason = "proven"
+            return True
+        return False
 
     # -- annealing evaluators ----------------------------------------------------------
     def _exact_many(self, cands: list[Candidate]) -> list[float]:
@@ -269,6 +303,8 @@ class Search:
         solver.parameters.enumerate_all_solutions = True
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = max(1.0, self.opt.timeout / 2)
+        if self.opt.deterministic:
+            solver.parameters.max_deterministic_time = 30.0
         model.m.ClearObjective()
         solver.Solve(model.m, CB())
         batch: list[Candidate] = []
@@ -278,23 +314,31 @@ class Search:
                 if len(batch) >= 64:
                     self._score(batch)
                     batch = []
-            if time.monotonic() - self.t0 >= self.opt.timeout:
+            if time.monotonic() - self.t_search >= self.opt.timeout:
+                self.stop_reason = "timeout"
                 raise TimeoutError
         self._score(batch)
 
     # -- main -----------------------------------------------------------------------
     def run(self) -> SearchOutcome:
         sp = self.space
-        model = TilingModel(sp)
-        first, keep0, status = model.solve(min(10.0, self.opt.timeout), seed=self.opt.seed,
-                                           workers=self.opt.threads)
+        # The set-up (model building, first tiling, bound) may take at most --timeout too.
+        setup_end = self.t0 + self.opt.timeout
+        model = TilingModel(sp, deadline=setup_end)
+        limit = min(10.0, self.opt.timeout)
+        first, keep0, status = model.solve(limit, seed=self.opt.seed,
+                                           workers=self.opt.threads,
+                                           wall_factor=self._setup_wall(setup_end, limit))
         if first is None:
             if status == "INFEASIBLE":
                 raise explain_infeasible(sp)
-            raise MapperError(f"CP-SAT found no tiling within the time limit ({status})")
-        par, proven = model.max_parallelism()
-        self.bound = lower_bound(sp, self.tables, par, proven, _spatial_maxima(model))
+            raise MapperError(f"CP-SAT found no tiling within the time limit ({status})",
+                              hint="raise --timeout, or constrain the map space")
+        par, proven = model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
+        self.bound = lower_bound(sp, self.tables, par, proven,
+                                 _spatial_maxima(model, self._wall, setup_end))
         size = _space_size(sp, self.opt.exhaustive_limit)
+        self.t_search = time.monotonic()
         exhaustive = False
         status = "FEASIBLE"
         self._open_bar()
@@ -305,12 +349,14 @@ class Search:
                     self._exhaustive(TilingModel(sp))
                     exhaustive = True
                     status = "OPTIMAL"
+                    self.stop_reason = "exhaustive"
                 except TimeoutError:
                     pass
             if not exhaustive:
                 tilings = self._rounds(model, first, keep0)
         except KeyboardInterrupt:
             status = "INTERRUPTED"
+            self.stop_reason = "interrupted"
         finally:
             if self.bar is not None:
                 self._progress()
@@ -339,7 +385,9 @@ class Search:
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
                              time.monotonic() - self.t0, tilings, exhaustive, self.history,
-                             self.est.count, self.gaps(), oaves)
+                             self.est.count, self.gaps(), oaves,
+                             stop_reason=self.stop_reason, improved_at=self.improved_at,
+                             setup_s=self.t_search - self.t0)
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
@@ -374,6 +422,7 @@ class Search:
                     if start is not None:
                         starts.append(start)
                 if not starts:
+                    self.stop_reason = "space_exhausted"
                     break
                 self._anneal(starts, exact, pool)
                 if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
@@ -385,6 +434,7 @@ class Search:
                 else:
                     stall = 0
                 if self.opt.victory_condition and stall >= self.opt.victory_condition:
+                    self.stop_reason = "victory_condition"
                     break
                 rnd += 1
         finally:
@@ -408,10 +458,13 @@ class Search:
             else:
                 w, par = random_weights(sp, self._costs, self.rng)
                 self._model.set_objective(w, par)
-            left = self.opt.timeout - (time.monotonic() - self.t0)
-            til, keep, st = self._model.solve(min(2.0, max(0.05, left / 4)),
-                                              seed=self.rng.randrange(1 << 30),
-                                              workers=self.opt.threads)
+            limit = 2.0
+            if not self.opt.deterministic:  # never run CP-SAT past the timeout
+                left = self.opt.timeout - (time.monotonic() - self.t_search)
+                limit = min(limit, max(0.05, left / 4))
+            til, keep, st = self._model.solve(limit, seed=self.rng.randrange(1 << 30),
+                                              workers=self.opt.threads,
+                                              wall_factor=self._wall)
             if til is None:
                 self._cp_done = st == "INFEASIBLE"  # every tiling has been seen
                 return None
@@ -443,7 +496,7 @@ class Search:
         # Workers report only at the end of a run: shorter exact runs report sooner.
         budget, chains = ((self.opt.exact_budget // 2, self.opt.anneal_chains) if exact
                           else (self.opt.anneal_steps, 1))
-        deadline = self.t0 + self.opt.timeout
+        deadline = self.t_search + self.opt.timeout
         jobs = [(start, self.rng.randrange(1 << 30), budget, chains, t0,
                  self.opt.exact_per_run, deadline) for start, t0 in starts]
         tops, estimated, evaluated = pool.run(jobs)

@@ -19,6 +19,7 @@ from typing import Any
 
 from loopnest.errors import SpecError
 from loopnest.spec.expr import ExprError, evaluate
+from loopnest.spec.limits import LimitError
 from loopnest.spec.located import LocDict, LocList, QuotedStr, where
 
 CONSTRAINT_NUMERIC_KEYS = ("split", "maximize_dims_capacity", "proportion", "min", "max",
@@ -61,6 +62,9 @@ def eval_value(value: Any, scope: Any, node: Any, key: Any, lenient: bool = Fals
         return value
     try:
         return evaluate(value, scope)
+    except LimitError as e:  # never lenient: the expression asked for too much work
+        file, line, path = where(node, key)
+        raise LimitError(e.message, file=file, line=line, path=path, hint=e.hint) from None
     except ExprError as e:
         if lenient:
             return value

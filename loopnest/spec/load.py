@@ -16,8 +16,10 @@ import os
 from typing import Any, Iterable
 
 from loopnest.errors import SpecError
+from loopnest.spec.confine import Confinement
 from loopnest.spec.evaluate import evaluate_spec
 from loopnest.spec.files import FileLoader
+from loopnest.spec.limits import spec_budget
 from loopnest.spec.located import LocDict, LocList, repath
 
 DROPPED_KEYS = ("ignore",)
@@ -108,24 +110,38 @@ def _num(v: Any) -> float | None:
 
 
 def load_files(paths: list[str], variables: dict | None = None) -> LocDict:
-    """Load and merge files without evaluating expressions (used by `render`)."""
-    loader = FileLoader(variables)
+    """Load and merge files without evaluating expressions (used by `render`).
+
+    Includes read only inside the folders of `paths` (plus --allow-path folders,
+    spec/confine.py); the whole load runs under the spec time limit (spec/limits.py)."""
+    files = expand_paths(paths)
+    loader = FileLoader(variables, Confinement(files))
     merged = LocDict(path="", file=None, line=None)
-    for p in expand_paths(paths):
-        tree = loader.load_file(p)
-        if isinstance(tree, LocList) or not isinstance(tree, dict):
-            raise SpecError("the top level of a spec file must be a mapping of keys "
-                            "(architecture:, problem:, ...)", file=p, line=1, path="<root>",
-                            hint="this file is a list or a scalar")
-        if merged.file is None:
-            merged.file, merged.line = p, 1
-        merge_top(merged, tree)
+    with spec_budget():
+        for p in files:
+            tree = loader.load_file(p)
+            if isinstance(tree, LocList) or not isinstance(tree, dict):
+                raise SpecError("the top level of a spec file must be a mapping of keys "
+                                "(architecture:, problem:, ...)", file=p, line=1,
+                                path="<root>", hint="this file is a list or a scalar")
+            if merged.file is None:
+                merged.file, merged.line = p, 1
+            merge_top(merged, tree)
     repath(merged)
     return merged
 
 
-def load_spec(paths: list[str], variables: dict | None = None) -> LocDict:
-    """Load, merge and evaluate spec files (YAML and/or Jinja2; globs allowed)."""
-    spec = load_files(list(paths), variables)
-    evaluate_spec(spec)
+def load_spec(paths: list[str], variables: dict | None = None,
+              sets: list[str] | None = None) -> LocDict:
+    """Load, merge and evaluate spec files (YAML and/or Jinja2; globs allowed).
+
+    `sets` are `--set key.path=value` overrides (spec/overrides.py), applied after
+    merging and before evaluation, so they win over every file."""
+    with spec_budget():
+        spec = load_files(list(paths), variables)
+        if sets:
+            from loopnest.spec.overrides import apply_sets, parse_set_args
+
+            apply_sets(spec, parse_set_args(sets))
+        evaluate_spec(spec)
     return spec

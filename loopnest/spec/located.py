@@ -6,13 +6,17 @@ path (`architecture.nodes[3].attributes`) and the line of each key or item, so
 any later stage (schema checks, lowering, the model) can name the exact place
 of a mistake. Plain dicts and lists are accepted everywhere too; they simply
 have no location.
+
+`origin` is the YAML path of the node in the user's own file when the node was
+made from it by a transformation (v0.4 → TL-native): `path` is then the path in
+the transformed tree, and `where()` reports the user's path instead.
 """
 from __future__ import annotations
 
 from typing import Any
 
 
-_LOC_SLOTS = ("file", "line", "path", "key_lines", "tag")
+_LOC_SLOTS = ("file", "line", "path", "key_lines", "tag", "origin")
 
 
 class _Located:
@@ -27,11 +31,13 @@ class _Located:
         self.path = path
         self.key_lines = dict(key_lines or {})
         self.tag = tag
+        self.origin = None
 
     def __getstate__(self) -> dict:
         return {s: getattr(self, s, None) for s in _LOC_SLOTS}
 
     def __setstate__(self, state: dict) -> None:
+        self.origin = None
         for k, v in state.items():
             setattr(self, k, v)
 
@@ -78,6 +84,24 @@ def like(template: Any, value: Any, path: str | None = None) -> Any:
     return cls(value, file=file, line=line, path=tpath if path is None else path)
 
 
+def mark_origin(node: Any) -> None:
+    """Remember every located node's current path as its user path (`origin`)."""
+    if isinstance(node, (LocDict, LocList)):
+        if node.origin is None:
+            node.origin = node.path or None
+        for v in (node.values() if isinstance(node, dict) else node):
+            mark_origin(v)
+
+
+def from_origin(new: Any, src: Any, suffix: str = "") -> Any:
+    """Give node `new` (made from `src`) the user path of `src` (+ `suffix`)."""
+    if isinstance(new, (LocDict, LocList)):
+        base = getattr(src, "origin", None) or getattr(src, "path", None)
+        if base:
+            new.origin = base + suffix
+    return new
+
+
 def repath(node: Any, path: str = "") -> None:
     """Recompute the YAML path of every located node below `node` (after merging)."""
     if isinstance(node, (LocDict, LocList)):
@@ -98,7 +122,7 @@ def where(node: Any, key: Any = None) -> tuple[str | None, int | None, str | Non
     """(file, line, yaml path) of `node[key]` (or of `node` when key is None)."""
     file = getattr(node, "file", None)
     line = getattr(node, "line", None)
-    path = getattr(node, "path", None)
+    path = getattr(node, "origin", None) or getattr(node, "path", None)
     if key is not None:
         kl = getattr(node, "key_lines", None) or {}
         line = kl.get(key, line)
@@ -108,7 +132,11 @@ def where(node: Any, key: Any = None) -> tuple[str | None, int | None, str | Non
             child_file = None
         if child_file and child_file != file:  # merged from another file
             file = child_file
-        path = child_path(path or "", key)
+        try:
+            child_origin = getattr(node[key], "origin", None)
+        except (KeyError, IndexError, TypeError):
+            child_origin = None
+        path = child_origin or child_path(path or "", key)
     return file, line, path
 
 

@@ -18,7 +18,9 @@ from loopnest.errors import ValidationError
 from loopnest.spec.hints import closest_hint
 from loopnest.spec.located import LocList, where
 
-_FACTOR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|=|<|>)?\s*(-?\d+)?\s*$")
+_FACTOR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|=|<|>)?\s*(-?\d+)?(?:,\d+)?\s*$")
+# A residual (`P=20,17`, Timeloop's imperfect factor) is `,<digits>` right after the number.
+_RESIDUAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 DS_KEYS = ("keep", "bypass", "keep_only", "bypass_only", "no_coalesce", "no_reuse",
            "no_temporal_reuse", "no_link_transfer", "rmw_first_update")
 
@@ -63,12 +65,29 @@ def factor_items(factors: Any) -> list[str]:
     if isinstance(factors, (list, tuple)):
         out: list[str] = []
         for f in factors:
-            out.extend(factor_items(f) if isinstance(f, (list, tuple)) else
-                       [s for s in re.split(r"[,\s]+", str(f)) if s])
+            for s in (factor_items(f) if isinstance(f, (list, tuple)) else _split_items(str(f))):
+                # a bare number after a factor is its residual (the front end joins lists
+                # with commas, so [P=20, 17] reads as P=20,17)
+                if s.isdigit() and out and out[-1][-1:].isdigit() and "," not in out[-1]:
+                    out[-1] += "," + s
+                else:
+                    out.append(s)
         return out
     text = str(factors).split("#")[0]
     text = re.sub(r"\s*(<=|>=|=|<|>)\s*", r"\1", text)
-    return [s for s in re.split(r"[,\s]+", text) if s]
+    return _split_items(text)
+
+
+def _split_items(text: str) -> list[str]:
+    """Split on commas and spaces, keeping a residual (`P=20,17`) with its factor."""
+    text = _RESIDUAL_COMMA.sub("\0", text)
+    return [s.replace("\0", ",") for s in re.split(r"[,\s]+", text) if s]
+
+
+def factor_residual(item: str) -> int | None:
+    """The residual of a factor item (`P=20,17` -> 17), None without one."""
+    m = re.search(r"\d,(\d+)\s*$", item)
+    return int(m.group(1)) if m else None
 
 
 def split_factor(item: str) -> tuple[str, str, int | None] | None:
@@ -79,11 +98,11 @@ def split_factor(item: str) -> tuple[str, str, int | None] | None:
         val = int(m.group(3)) if m.group(3) is not None else None
         name = m.group(1)
         if not m.group(2) and val is None:
-            m2 = re.match(r"^([A-Za-z])(\d+)$", item.strip())
+            m2 = re.match(r"^([A-Za-z])(\d+)(?:,\d+)?$", item.strip())
             if m2:
                 return m2.group(1), "=", int(m2.group(2))
         return name, op, val
-    m2 = re.match(r"^\s*([A-Za-z])(\d+)\s*$", item)
+    m2 = re.match(r"^\s*([A-Za-z])(\d+)(?:,\d+)?\s*$", item)
     if m2:
         return m2.group(1), "=", int(m2.group(2))
     return None

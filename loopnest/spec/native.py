@@ -22,7 +22,8 @@ from typing import Any
 
 from loopnest.errors import ValidationError
 from loopnest.spec.hints import closest_hint
-from loopnest.spec.located import LocDict, LocList, QuotedStr, repath, where
+from loopnest.spec.located import LocDict, LocList, QuotedStr, from_origin, mark_origin, \
+    repath, where
 from loopnest.spec.macros import ProblemInfo, expand_dataspace, expand_iteration, \
     factor_items, split_factor
 
@@ -129,7 +130,7 @@ def _node_constraints(n: Any) -> LocDict:
                 d[kind] = item
         c = d
     if not isinstance(c, dict):
-        c = LocDict(file=getattr(n, "file", None), line=getattr(n, "line", None))
+        c = from_origin(LocDict(file=getattr(n, "file", None), line=getattr(n, "line", None)), n)
     n["constraints"] = c
     return c
 
@@ -280,7 +281,8 @@ def _prune_permutations(leaves: list, prob: ProblemInfo) -> None:
         for kind in kinds:
             c = cons.get(kind)
             if c is None:
-                c = LocDict(file=getattr(node, "file", None), line=getattr(node, "line", None))
+                c = from_origin(LocDict(file=getattr(node, "file", None),
+                                        line=getattr(node, "line", None)), node)
             perm = _perm_list(c.get("permutation"))
             for item in factor_items(c.get("factors")):
                 sp = split_factor(item)
@@ -318,18 +320,19 @@ def _directive(kind: str, target: str, body: Any) -> LocDict:
         d[k] = v
     d["type"] = "bypass" if kind == "dataspace" else kind
     d["target"] = target
-    return d
+    return from_origin(d, body)
 
 
 def _dummy(name: str, meshx: int, meshy: int, inherited: dict, prob: ProblemInfo,
            spatial: Any, at: Any) -> tuple[LocDict, list]:
-    attrs = LocDict(DUMMY_ATTRS)
+    attrs = from_origin(LocDict(DUMMY_ATTRS), at)
     attrs.update(STORAGE_DEFAULTS)
     attrs["meshX"], attrs["meshY"] = meshx, meshy
     for k, v in inherited.items():
         attrs.setdefault(k, v)
     attrs.setdefault("power_gated_at", None)
-    node = LocDict(file=getattr(at, "file", None), line=getattr(at, "line", None))
+    node = from_origin(LocDict(file=getattr(at, "file", None), line=getattr(at, "line", None)),
+                       at)
     node["name"] = f"{name}[1..{meshx * meshy}]"
     node["class"] = "dummy_storage"
     node["attributes"] = attrs
@@ -338,10 +341,12 @@ def _dummy(name: str, meshx: int, meshy: int, inherited: dict, prob: ProblemInfo
     if spatial:
         dirs.append(_directive("spatial", name, spatial))
     tmp = LocDict(file=node.file, line=node.line)
+    from_origin(tmp, at)
     tmp["factors"] = [f"{d}=1" for d in prob.dims]
     tmp["permutation"] = list(prob.dims)
     dirs.append(_directive("temporal", name, tmp))
     byp = LocDict(file=node.file, line=node.line)
+    from_origin(byp, at)
     byp["bypass"] = list(prob.data_spaces)
     dirs.append(_directive("dataspace", name, byp))
     return node, dirs
@@ -351,7 +356,8 @@ def _transpile_arch(spec: Any, leaves: list, prob: ProblemInfo) -> tuple[LocDict
     """Walk the flattened nodes; return (architecture, directives, sparse targets)."""
     arch_in = spec["architecture"]
     variables = spec.get("variables") or {}
-    top_attrs = LocDict(file=getattr(variables, "file", None), line=getattr(variables, "line", None))
+    top_attrs = from_origin(LocDict(file=getattr(variables, "file", None),
+                                    line=getattr(variables, "line", None)), variables)
     top_attrs["version"] = str(arch_in.get("version", "0.4"))
     for k, v in variables.items():
         top_attrs[k] = str(v) if k == "version" else v
@@ -363,7 +369,8 @@ def _transpile_arch(spec: Any, leaves: list, prob: ProblemInfo) -> tuple[LocDict
     top_attrs.setdefault("has_power_gating", False)
     top_attrs.setdefault("power_gated_at", None)
 
-    local = LocList(file=getattr(arch_in, "file", None), line=getattr(arch_in, "line", None))
+    local = from_origin(LocList(file=getattr(arch_in, "file", None),
+                                line=getattr(arch_in, "line", None)), arch_in)
     directives: list = []
     sparse: list = []
     inherited: dict = {}
@@ -389,8 +396,9 @@ def _transpile_arch(spec: Any, leaves: list, prob: ProblemInfo) -> tuple[LocDict
             mx, my = mx * fx, my * fy
         if _is_container(node):
             continue
-        out = LocDict(file=getattr(node, "file", None), line=getattr(node, "line", None),
-                      key_lines=getattr(node, "key_lines", {}))
+        out = from_origin(LocDict(file=getattr(node, "file", None),
+                                  line=getattr(node, "line", None),
+                                  key_lines=getattr(node, "key_lines", {})), node)
         is_compute = node is compute_node
         out["name"] = f"{name}[1..{mx * my}]"
         for k in ("class", "subclass"):
@@ -400,6 +408,8 @@ def _transpile_arch(spec: Any, leaves: list, prob: ProblemInfo) -> tuple[LocDict
                                                                    None),
                         line=getattr(node.get("attributes"), "line", None),
                         key_lines=getattr(node.get("attributes"), "key_lines", {}))
+        from_origin(attrs, node.get("attributes") if isinstance(node.get("attributes"), dict)
+                    else node)
         for k, v in (COMPUTE_DEFAULTS if is_compute else STORAGE_DEFAULTS).items():
             attrs.setdefault(k, v)
         attrs["meshX"], attrs["meshY"] = mx, my
@@ -430,13 +440,15 @@ def _transpile_arch(spec: Any, leaves: list, prob: ProblemInfo) -> tuple[LocDict
             so = LocDict(node["sparse_optimizations"])
             so["name"] = name
             sparse.append(so)
-    level = LocDict(file=getattr(arch_in, "file", None), line=getattr(arch_in, "line", None))
+    level = from_origin(LocDict(file=getattr(arch_in, "file", None),
+                                line=getattr(arch_in, "line", None)), arch_in)
     level["name"] = top_name
     level["attributes"] = top_attrs
     level["local"] = local
-    arch = LocDict(file=getattr(arch_in, "file", None), line=getattr(arch_in, "line", None))
+    arch = from_origin(LocDict(file=getattr(arch_in, "file", None),
+                               line=getattr(arch_in, "line", None)), arch_in)
     arch["version"] = str(arch_in.get("version", "0.4"))
-    arch["subtree"] = LocList([level])
+    arch["subtree"] = from_origin(LocList([level]), arch_in)
     return arch, directives, sparse
 
 
@@ -492,6 +504,7 @@ def to_native(spec: LocDict, for_model: bool | None = None) -> LocDict:
     spec = copy.deepcopy(spec)
     if not is_v4_arch(spec):
         return _native_passthrough(spec)
+    mark_origin(spec)  # errors in the native tree name the user's own v0.4 paths
     if for_model is None:
         for_model = bool(spec.get("mapping"))
     prob = ProblemInfo(spec.get("problem"))
@@ -525,14 +538,16 @@ def to_native(spec: LocDict, for_model: bool | None = None) -> LocDict:
     out["dumped_by_timeloop_front_end"] = True
     out["architecture"] = arch
     src_c = next((v for _, v in constraint_sources(spec)), None)
-    ac = LocDict(file=getattr(src_c, "file", None), line=getattr(src_c, "line", None))
+    ac = from_origin(LocDict(file=getattr(src_c, "file", None), line=getattr(src_c, "line", None)),
+                     src_c)
     ac["targets"] = LocList([] if for_model else directives, file=ac.file, line=ac.line)
     out["architecture_constraints"] = ac
     out["problem"] = _normalize_problem(spec.get("problem"))
     out["compound_components"] = _components(spec)
     src_map = spec.get("mapping")
-    out["mapping"] = LocList(directives if for_model else [], file=getattr(src_map, "file", None),
-                             line=getattr(src_map, "line", None))
+    out["mapping"] = from_origin(LocList(directives if for_model else [],
+                                         file=getattr(src_map, "file", None),
+                                         line=getattr(src_map, "line", None)), src_map)
     if sparse or spec.get("sparse_optimizations"):
         so = spec.get("sparse_optimizations") or LocDict()
         targets = LocList(list(so.get("targets") or []) + sparse)

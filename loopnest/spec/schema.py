@@ -157,7 +157,10 @@ def check_spec(spec: Any) -> None:
                                                 else None)
         if name is None:
             continue
-        check(name, val)
+        try:
+            check(name, val)
+        except SpecError as e:  # a scalar section has no location of its own
+            raise e.located(spec, key) from None
         if name == "architecture" and isinstance(val, dict) and isinstance(val.get("nodes"), list):
             check_nodes(val["nodes"])
 

@@ -5,8 +5,8 @@ from typing import Any
 
 
 def _loops(loops: Any) -> str:
-    parts = [f"{l.dim}{l.end}" + (f"({l.spatial})" if l.spatial else "")
-             for l in loops if l.end != 1]
+    parts = [f"{l.dim}{l.end}" + (f",{l.residual}" if l.residual not in (None, l.end) else "")
+             + (f"({l.spatial})" if l.spatial else "") for l in loops if l.end != 1]
     return " ".join(parts) or "-"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from loopnest.errors import ValidationError
 from loopnest.spec.hints import closest_hint
 from loopnest.spec.located import where
-from loopnest.spec.macros import ProblemInfo, factor_items, split_factor
+from loopnest.spec.macros import ProblemInfo, factor_items, factor_residual, split_factor
 from loopnest.spec.native import GROUP_TAGS, constraint_sources, directives_of, is_v4_arch
 from loopnest.spec.schema import check_spec
 
@@ -56,6 +56,9 @@ def check_problem(problem: Any) -> None:
         seen.add(str(ds.get("name")))
         _check_projection(ds, dims, coeffs)
     inst = problem.get("instance")
+    if inst is None and dims and not any(d in problem for d in dims):
+        raise _err(problem, None, "problem has no 'instance' (the bound of every dimension)",
+                   hint=f"add `instance: {{{', '.join(f'{d}: 1' for d in dims[:4])}}}`")
     if isinstance(inst, dict):
         for d in dims:
             if d not in inst:
@@ -189,12 +192,15 @@ def _check_factors(d: Any, prob: ProblemInfo) -> None:
             if sp is None or (sp[1] == "" and sp[2] is None and len(item) > 1 and
                               item not in prob.dims):
                 raise _err(d, key, f"cannot read factor '{item}'",
-                           hint="write D=n, Dn, D<=n or D>=n (e.g. R=3)")
+                           hint="write D=n, Dn, D<=n, D>=n or D=end,residual (e.g. R=3, P=20,17)")
             if sp[0] not in prob.dims:
                 raise _err(d, key, f"unknown dimension '{sp[0]}' in {key}",
                            hint=closest_hint(sp[0], prob.dims, "dimension"))
             if sp[2] is not None and sp[2] < 0:
                 raise _err(d, key, f"factor {item} is negative")
+            if factor_residual(item) is not None and sp[1] != "=":
+                raise _err(d, key, f"factor '{item}' has a residual but no exact value",
+                           hint="a residual follows an exact factor: D=end,residual (e.g. P=20,17)")
 
 
 def _check_perm(d: Any, prob: ProblemInfo) -> None:

@@ -7,6 +7,11 @@ on `LocDict.tag`, `<<` merge keys (present keys win, earlier maps win),
 `<<<` recursive merges, `!nomerge`, duplicate-key errors, and hyphenated legacy
 keys rewritten to underscores. `!include`/`!includedir`/`!include_loaded` scalar
 tags are resolved through a callback supplied by the file loader.
+
+Bounded work (spec/limits.py): nesting deeper than `max_yaml_depth` and a file
+whose nodes, counted with every alias expanded, exceed `max_yaml_nodes` (an
+alias bomb) are located LimitErrors; the composer checks the spec time limit.
+A tag loopnest does not know (`!foo`, `!!python/object`, `!!binary`) is an error.
 """
 from __future__ import annotations
 
@@ -15,13 +20,21 @@ import re
 from typing import Any, Callable
 
 from loopnest.errors import SpecError
+from loopnest.spec.limits import LimitError, check_deadline, current
 from loopnest.spec.located import LocDict, LocList, QuotedStr, child_path
 
 NODE_TAGS = ("!Container", "!Component", "!Parallel", "!Hierarchical", "!Pipelined",
              "!Nothing", "!Storage", "!Compute", "!Network", "!Leaf")
 INCLUDE_TAGS = ("!include", "!includedir", "!include_loaded")
 NOMERGE = "!nomerge"
+# YAML 1.2 core tags (plus merge/set/omap, which ruamel resolves itself)
+STANDARD_TAGS = frozenset("tag:yaml.org,2002:" + t for t in
+                          ("str", "int", "float", "bool", "null", "seq", "map", "merge",
+                           "timestamp"))
 _HYPHEN_KEY = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+# what YAML refuses (ruamel reports it without a usable line)
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
 
 # include(tag, value, file, line) -> located subtree
 IncludeHook = Callable[[str, str, str, int], Any]
@@ -73,6 +86,11 @@ def _scalar(node: Any) -> Any:
     return text
 
 
+def _tag(node: Any) -> str:
+    tag = node.tag if isinstance(node.tag, str) else getattr(node.tag, "value", str(node.tag))
+    return str(tag or "")
+
+
 class Builder:
     """Turns a composed ruamel node graph of one file into a located tree."""
 
@@ -81,12 +99,38 @@ class Builder:
         self.line_map = line_map
         self.include = include
         self._memo: dict[int, Any] = {}
+        self._sizes: dict[int, int] = {}  # expanded node count of each built collection
+        self.count = 0  # nodes built so far, aliases expanded
+        self.limit = current().max_yaml_nodes
+
+    def _grow(self, n: int, line: int, path: str) -> None:
+        self.count += n
+        if self.count > self.limit:
+            raise LimitError(f"the YAML expands to more than {self.limit} nodes (alias "
+                             "expansion limit)", file=self.file, line=line, path=path or None,
+                             hint="an anchor/alias chain multiplies the document; expand "
+                                  "fewer aliases")
+        if self.count % 4096 < n:
+            try:
+                check_deadline()
+            except LimitError as e:
+                e.file, e.line, e.path = self.file, line, path or None
+                raise
 
     def build(self, node: Any, path: str = "") -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-        tag = node.tag if isinstance(node.tag, str) else getattr(node.tag, "value", str(node.tag))
+        tag = _tag(node)
         line = _line(node, self.line_map)
+        if not tag.startswith("!") and tag not in STANDARD_TAGS:
+            raise SpecError(f"unknown YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}",
+                            file=self.file, line=line, path=path or None,
+                            hint="loopnest builds only plain data; remove the tag")
+        key = id(node)
+        if key in self._memo:  # alias: share the already-built value
+            self._grow(self._sizes.get(key, 1), line, path)
+            return self._memo[key]
+        self._grow(1, line, path)
         if isinstance(node, ScalarNode):
             if tag in INCLUDE_TAGS:
                 if self.include is None:
@@ -101,9 +145,7 @@ class Builder:
             if tag in NODE_TAGS:  # e.g. `- !Nothing` with no mapping
                 return LocDict(file=self.file, line=line, path=path, tag=tag)
             return _scalar(node)
-        key = id(node)
-        if key in self._memo:  # alias: share the already-built value
-            return self._memo[key]
+        start = self.count - 1
         if isinstance(node, SequenceNode):
             out = LocList(file=self.file, line=line, path=path,
                           tag=tag if tag.startswith("!") else None)
@@ -111,6 +153,7 @@ class Builder:
             for i, item in enumerate(node.value):
                 out.key_lines[i] = _line(item, self.line_map)
                 out.append(self.build(item, child_path(path, i)))
+            self._sizes[key] = self.count - start
             return out
         if isinstance(node, MappingNode):
             if tag.startswith("!") and tag not in NODE_TAGS and tag != NOMERGE:
@@ -121,6 +164,7 @@ class Builder:
                           tag=tag if tag.startswith("!") else None)
             self._memo[key] = out
             self._mapping(node, out, path)
+            self._sizes[key] = self.count - start
             return out
         raise SpecError("unsupported YAML node", file=self.file, line=line, path=path or None)
 
@@ -229,15 +273,86 @@ def path_at_line(text: str, line: int) -> str | None:
     return parts or None
 
 
+def _limited_composer() -> type:
+    """ruamel's Composer with the nesting limit and the spec time limit."""
+    from ruamel.yaml.composer import Composer
+
+    class LimitedComposer(Composer):
+        _lz_depth = 0
+        _lz_count = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._lz_depth += 1
+            self._lz_count += 1
+            try:
+                if self._lz_depth > current().max_yaml_depth:
+                    raise LimitError(f"YAML nested deeper than {current().max_yaml_depth} "
+                                     "levels (nesting limit)",
+                                     line=self.parser.peek_event().start_mark.line + 1,
+                                     hint="flatten the structure")
+                if self._lz_count % 4096 == 0:
+                    try:
+                        check_deadline()
+                    except LimitError as e:
+                        e.line = self.parser.peek_event().start_mark.line + 1
+                        raise
+                return super().compose_node(parent, index)
+            finally:
+                self._lz_depth -= 1
+
+    return LimitedComposer
+
+
+def _limited_scanner(base: type) -> type:
+    """ruamel's scanner checking the spec time limit as it reads (comments and blank
+    lines are scanned without composing a node)."""
+
+    class LimitedScanner(base):  # type: ignore[misc, valid-type]
+        _lz_count = 0
+
+        def scan_to_next_token(self) -> Any:
+            self._lz_count += 1
+            if self._lz_count % 2048 == 0:
+                try:
+                    check_deadline()
+                except LimitError as e:
+                    e.line = self.reader.line + 1
+                    raise
+            return super().scan_to_next_token()
+
+    return LimitedScanner
+
+
 def parse_yaml(text: str, file: str, line_map: list[int] | None = None,
                include: IncludeHook | None = None) -> Any:
     """Parse one YAML document into a located tree (errors located at file:line)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        ln = text.count("\n", 0, bad.start())
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise SpecError(f"invalid YAML: control character #x{ord(bad.group()):04x} at column "
+                        f"{col}", file=file,
+                        line=line_map[min(ln, len(line_map) - 1)] if line_map else ln + 1,
+                        path=path_at_line(text, ln + 1),
+                        hint="YAML allows only printable characters, tabs and newlines")
     yaml = YAML(typ="rt")
+    yaml.Composer = _limited_composer()
+    yaml.Scanner = _limited_scanner(yaml.Scanner)
     try:
         node = yaml.compose(text)
+    except LimitError as e:
+        ln = (e.line or 1) - 1
+        e.file = file
+        e.line = line_map[min(ln, len(line_map) - 1)] if line_map else ln + 1
+        e.path = path_at_line(text, ln + 1)
+        raise
+    except RecursionError:
+        raise LimitError("YAML nested too deeply (nesting limit)", file=file,
+                         line=_deepest_line(text, line_map),
+                         hint="flatten the structure") from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         ln = mark.line if mark else 0
@@ -249,6 +364,22 @@ def parse_yaml(text: str, file: str, line_map: list[int] | None = None,
         raise SpecError(f"invalid YAML: {e}", file=file, line=1) from None
     if node is None:
         return LocDict(file=file, line=1, path="")
-    tree = Builder(file, line_map, include).build(node)
+    try:
+        tree = Builder(file, line_map, include).build(node)
+    except RecursionError:
+        raise LimitError("YAML nested too deeply (nesting limit)", file=file,
+                         line=_deepest_line(text, line_map),
+                         hint="flatten the structure") from None
     strip_nomerge(tree)
     return tree
+
+
+def _deepest_line(text: str, line_map: list[int] | None) -> int:
+    """Line with the deepest flow / block nesting (to locate a nesting error)."""
+    best, best_line, depth = -1, 1, 0
+    for i, raw in enumerate(text.split("\n")):
+        depth += raw.count("[") + raw.count("{") - raw.count("]") - raw.count("}")
+        score = depth + (len(raw) - len(raw.lstrip())) // 2
+        if score > best:
+            best, best_line = score, i
+    return line_map[min(best_line, len(line_map) - 1)] if line_map else best_line + 1
