@@ -15,6 +15,7 @@ from loopnest.errors import ValidationError, spec_error
 from loopnest.ir.architecture import Architecture, ComputeLevel, StorageLevel
 from loopnest.ir.design import Design
 from loopnest.ir.mapping import LevelMapping, Loop, Mapping
+from loopnest.ir.residuals import residual_problems
 from loopnest.ir.workload import DataSpace, Workload
 
 _RANGE = re.compile(r"^(?P<base>.*?)\[(?P<lo>-?\d+)\.\.(?P<hi>-?\d+)\]$")
@@ -88,7 +89,8 @@ def lower_workload(problem: Any) -> Workload:
     bounds = []
     for d in dims:
         if d not in instance:
-            raise spec_error(instance, None, f"no bound for dimension '{d}' in problem.instance",
+            raise spec_error(instance if hasattr(instance, "file") else problem, None,
+                             f"no bound for dimension '{d}' in problem.instance",
                              f"add `{d}: <int>` to problem.instance")
         try:
             b = int(instance[d])
@@ -355,7 +357,8 @@ def parse_factors(text: Any, workload: Workload, node: Any = None, key: Any = "f
                   ) -> dict[str, tuple[int, int | None]]:
     """Timeloop factor text (`R=3 P=16`, `C1 M8`, `R=1,S=1`, lists) -> {dim: (factor, residual)}."""
     if isinstance(text, (list, tuple)):
-        text = " ".join(str(t) for t in text)
+        # joined with commas as the front end does: [P=20, 17] is P=20,17
+        text = ",".join(str(t) for t in text)
     text = str(text).split("#", 1)[0]
     rx = _dim_regex(workload.dimensions)
     out: dict[str, tuple[int, int | None]] = {}
@@ -535,16 +538,14 @@ def lower_mapping(directives: Any, workload: Workload, arch: Architecture,
             no_coalesce=frozenset(ex.get("no_coalesce", ())),
             temporal_permutation="".join(tperm[i] or ()),
             spatial_permutation="".join(sperm[i] or ()), split=split[i]))
+    mapping = Mapping(levels=tuple(levels))
     if check_bounds:
+        _check_residuals(mapping, workload, arch, directives, origins)
         for dim in workload.dimensions:
-            has_residual = any(lp.residual for lv in levels for lp in lv.temporal + lv.spatial
-                               if lp.dim == dim)
+            has_residual = any(lp.residual is not None for lv in levels
+                               for lp in lv.temporal + lv.spatial if lp.dim == dim)
             if totals[dim] != workload.bound(dim) and not has_residual:
-                node, key = directives, None
-                for (typ, lvl), d in origins.items():
-                    if "factors" in d and dim in parse_factors(d["factors"], workload, d):
-                        node, key = d, "factors"
-                        break
+                node, key = _factor_origin(dim, workload, directives, origins)
                 raise spec_error(
                     node, key,
                     f"factors of {dim} multiply to {totals[dim]}, but the problem bound of {dim} "
@@ -554,7 +555,34 @@ def lower_mapping(directives: Any, workload: Workload, arch: Architecture,
         if not any(ds in lv.keep for lv in levels):
             raise spec_error(directives, None, f"data space '{ds}' is bypassed at every level",
                              "keep it at least at the outermost level")
-    return Mapping(levels=tuple(levels))
+    return mapping
+
+
+def _factor_origin(dim: str, workload: Workload, directives: Any,
+                   origins: dict[tuple[str, int], Any], level: int | None = None,
+                   kind: str | None = None) -> tuple[Any, Any]:
+    """The directive (and key) that gives a factor of `dim` (at `level`/`kind` if given),
+    preferring one where that factor carries a residual."""
+    found = []
+    for (typ, lvl), d in origins.items():
+        if (level is not None and lvl != level) or (kind and typ != kind):
+            continue
+        f = parse_factors(d["factors"], workload, d) if "factors" in d else {}
+        if dim in f:
+            found.append((f[dim][1] is None, d))
+    if found:
+        return min(found, key=lambda x: x[0])[1], "factors"
+    return directives, None
+
+
+def _check_residuals(mapping: Mapping, workload: Workload, arch: Architecture, directives: Any,
+                     origins: dict[tuple[str, int], Any]) -> None:
+    """Timeloop's residual rules (ir/residuals.py); the first broken one is a located error."""
+    bounds = {d: workload.bound(d) for d in workload.dimensions}
+    for p in residual_problems(mapping, bounds):
+        node, key = _factor_origin(p.dim, workload, directives, origins, p.level, p.kind or None)
+        where = f" at '{arch.storage[p.level].name}'" if p.level is not None else ""
+        raise spec_error(node, key, p.message + where, p.hint)
 
 
 # --------------------------------------------------------------------------- design

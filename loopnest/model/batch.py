@@ -11,8 +11,11 @@ Closed-form coverage (all must hold, otherwise the entry falls back):
 * the innermost storage level has no spatial fan-out (compute-level operand
   multicast compares points, not deltas, and can fire link transfers);
 * no `no_temporal_reuse`, `no_spatial_reuse`, `no_link_transfer`,
-  `rmw_first_update`, `no_coalesce` directive, no residual (imperfect) loop,
-  spatial loops tagged X or Y, as many mapping levels as storage levels;
+  `rmw_first_update`, `no_coalesce` directive, spatial loops tagged X or Y, as
+  many mapping levels as storage levels;
+* no residual (imperfect) loop: Timeloop's residual analysis depends on which
+  iterations its extrapolation happens to simulate (see nest_residual.py), so
+  such entries are always evaluated by the exact model;
 * every count stays below 2**52 (float64 mirrors of the exact model's ints).
 
 Plain data spaces (each rank one dimension with coefficient 1: matmul, conv
@@ -41,6 +44,7 @@ import numpy as np
 from loopnest.energy.tables import CostTables
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
+from loopnest.ir.residuals import mapping_is_imperfect
 from loopnest.ir.workload import Workload
 from loopnest.model.evaluate import (COMPUTE_ACTIONS, FILL_ACTIONS, READ_ACTIONS,
                                      UPDATE_ACTIONS, ModelOptions, action_energy, evaluate,
@@ -80,6 +84,12 @@ class BatchResult:
     def __len__(self) -> int:
         return len(self.valid)
 
+    def fallback_reason(self, i: int) -> str | None:
+        """Why entry i was evaluated by the exact model (None if it was not)."""
+        if not self.exact_fallback[i]:
+            return None
+        return coverage_gap(self._workload, self._arch, self._mappings[i], self._tables)
+
     def result(self, i: int) -> Result:
         """Full `Result` of entry i (exact evaluator, computed lazily and cached)."""
         r = self._cache.get(i)
@@ -88,6 +98,29 @@ class BatchResult:
                          self._options)
             self._cache[i] = r
         return r
+
+
+def coverage_gap(workload: Workload, arch: Architecture, mapping: Mapping,
+                 tables: CostTables) -> str:
+    """The first closed-form coverage rule (module docstring) that `mapping` breaks."""
+    if not all(affine_data_spaces(workload)):
+        return "a projection with a negative coefficient"
+    if unpriced(arch, tables):
+        return "an unpriced component"
+    if len(mapping.levels) != len(arch.storage):
+        return "mapping and architecture level counts differ"
+    if mapping_is_imperfect(mapping):
+        return "residual (imperfect) factors: Timeloop's residual analysis is exact-only"
+    for lm in mapping.levels:
+        for key in ("no_temporal_reuse", "no_spatial_reuse", "no_link_transfer",
+                    "rmw_first_update", "no_coalesce"):
+            if getattr(lm, key):
+                return f"a `{key}` directive"
+        if any(lp.end > 1 and lp.spatial not in ("X", "Y") for lp in lm.spatial):
+            return "a spatial loop tagged other than X/Y"
+    if any(lp.end > 1 for lp in mapping.levels[0].spatial):
+        return "a spatial fan-out under the innermost storage level"
+    return "counts beyond the exactly representable range"
 
 
 def affine_data_spaces(workload: Workload) -> list[bool]:

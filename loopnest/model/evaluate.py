@@ -15,6 +15,7 @@ from loopnest.energy.tables import CostTables
 from loopnest.errors import EstimationError
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
+from loopnest.ir.residuals import mapping_is_imperfect, residual_problems
 from loopnest.ir.workload import Workload
 from loopnest.model.nest import NestResult, analyze
 from loopnest.model.result import (ComputeStats, DataSpaceStats, LoopText, NetworkStats, Result,
@@ -92,6 +93,7 @@ def traffic(workload: Workload, arch: Architecture, mapping: Mapping, nest: Nest
             denom = inner_up.size[d] if inner_up.master else size[s][d]
             part[s][d] = (part[s + 1][d] * size[s][d] // denom) if denom else 0
     # parent access share (before masking)
+    imperfect = nest.imperfect
     pas = [[0.0] * nds for _ in range(N)]
     for d in range(nds):
         for s in range(N):
@@ -99,6 +101,10 @@ def traffic(workload: Workload, arch: Architecture, mapping: Mapping, nest: Nest
                 continue
             o = next((k for k in range(s + 1, N) if size[k][d] > 0), None)
             if o is None:
+                continue
+            if imperfect:  # fractional accesses: Timeloop's order, one term per record
+                pas[s][d] = sum(v * m / fanout[o] for (m, _), v in acc[o][d].items()) \
+                    if fanout[o] else 0.0
                 continue
             tot = sum(v * m for (m, _), v in acc[o][d].items())
             pas[s][d] = tot / fanout[o] if fanout[o] else 0.0
@@ -136,7 +142,8 @@ def traffic(workload: Workload, arch: Architecture, mapping: Mapping, nest: Nest
     for s in range(1, N):
         for d in range(nds):
             if link[s][d] and repl[s - 1]:
-                peer[s - 1][d] = link[s][d] // repl[s - 1]
+                peer[s - 1][d] = link[s][d] / repl[s - 1] if imperfect \
+                    else link[s][d] // repl[s - 1]
     # spatial expansion above each level
     x_exp = [1] * N
     y_exp = [1] * N
@@ -173,17 +180,25 @@ def traffic(workload: Workload, arch: Architecture, mapping: Mapping, nest: Nest
                     r = c + pr
                     f = p + pr
                     u = c
-                reads[d] = int(round(r))
-                fills[d] = max(0, int(round(f)))
-                updates[d] = int(round(u))
+                reads[d] = tl_round(r)
+                fills[d] = max(0, tl_round(f))
+                updates[d] = tl_round(u)
                 trs[d] = reads[d]
             else:
-                reads[d] = int(round(c + pr))
-                fills[d] = int(round(p + pr))
+                reads[d] = tl_round(c + pr)
+                # Timeloop stores read-only fills in an integer without rounding
+                fills[d] = int(p + pr) if imperfect else tl_round(p + pr)
         out.append(LevelTraffic(size=size[s], partition=part[s], reads=reads, fills=fills,
                                 updates=updates, tr=trs, replication=repl[s], x_exp=x_exp[s],
                                 y_exp=y_exp[s], link=link[s], peer=peer[s]))
     return out
+
+
+def tl_round(x: float) -> int:
+    """C's round(): halves away from zero (Python's round() goes to even)."""
+    if isinstance(x, int):
+        return x  # exact, however large
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
 
 
 def action_energy(tables: CostTables, name: str, actions: tuple[str, ...]) -> float:
@@ -208,6 +223,10 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
         return Result(valid=False, failure=f"mapping has {len(mapping.levels)} levels, "
                       f"architecture has {N} storage levels")
     _missing_costs(arch, tables)
+    if mapping_is_imperfect(mapping):
+        bad = residual_problems(mapping, {d: workload.bound(d) for d in workload.dimensions})
+        if bad:
+            return Result(valid=False, failure=f"residual factors: {bad[0].message}")
     nest = analyze(workload, arch, mapping, link_transfers=options.link_transfers,
                    new_stride_rule=options.new_stride_rule)
     tr = traffic(workload, arch, mapping, nest, options)
@@ -249,15 +268,21 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
             return Result(valid=False, failure=f"couldn't map level {arch.storage[s].name}: "
                           f"spatial factors {sx}x{sy} exceed its fan-out {fx}x{fy}")
     # ---- compute
-    compute_cycles = nest.compute_accesses
-    computes = nest.compute_accesses * nest.compute_replication
+    if nest.imperfect:
+        # Timeloop's imperfect cycle count: the product of the temporal ends (ends, not
+        # residuals); computes truncate the mean per-context count x replication.
+        compute_cycles = math.prod(lp.end for lp in nest.loops if not lp.spatial)
+        computes = int(nest.compute_accesses * nest.compute_replication)
+    else:
+        compute_cycles = nest.compute_accesses
+        computes = nest.compute_accesses * nest.compute_replication
     e_compute = tables.energy(cp.name, COMPUTE_ACTIONS)
     if e_compute is None:
         e_compute = (cp.word_bits / 16.0) ** 2
     cost = tables.get(cp.name)
     comp = ComputeStats(name=cp.name, word_bits=cp.word_bits, instances=cp.instances,
                         meshX=cp.meshX, meshY=cp.meshY, compute_energy=e_compute,
-                        utilized_instances=nest.compute_replication, computes=computes,
+                        utilized_instances=x_all * y_all, computes=computes,
                         cycles=compute_cycles, energy_total=computes * e_compute,
                         area=(cost.area or 0.0) if cost else 0.0)
     comp.area_total = comp.area * cp.instances
@@ -285,7 +310,8 @@ def evaluate(workload: Workload, architecture: Architecture, mapping: Mapping,
             effective_size=lv.effective_size, min_utilization=lv.min_utilization,
             vector_access_energy=vae, leakage_per_cycle=e_leak,
             area=(cost.area or 0.0) if cost else 0.0, is_dummy=lv.is_dummy,
-            loops=[LoopText(nl.dim_name, nl.end, nl.spatial) for nl in block_loops[s]],
+            loops=[LoopText(nl.dim_name, nl.end, nl.spatial, nl.residual)
+                   for nl in block_loops[s]],
             keep=[ds.name for ds in workload.data_spaces if ds.name in lm.keep])
         xy = t.x_exp * t.y_exp
         util_clusters = min(xy, max(1, lv.instances // lv.cluster_size))
@@ -381,6 +407,7 @@ class _BL:
     dim_name: str
     end: int
     spatial: str | None
+    residual: int | None = None
 
 
 def _block_loops(nest: NestResult, N: int, dims: tuple[str, ...]) -> list[list[_BL]]:
@@ -388,7 +415,8 @@ def _block_loops(nest: NestResult, N: int, dims: tuple[str, ...]) -> list[list[_
     out: list[list[_BL]] = [[] for _ in range(N)]
     for lp in reversed(nest.loops):
         if lp.end > 1:
-            out[lp.level].append(_BL(dims[lp.dim], lp.end, lp.spatial))
+            res = lp.residual if lp.residual and lp.residual != lp.end else None
+            out[lp.level].append(_BL(dims[lp.dim], lp.end, lp.spatial, res))
     return out
 
 

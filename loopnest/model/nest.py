@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.mapping import Mapping
+from loopnest.ir.residuals import mapping_is_imperfect
 from loopnest.ir.workload import Workload
 from loopnest.model import pointset as P
 
@@ -26,6 +27,7 @@ class NestLoop:
     end: int
     spatial: str | None  # None, "X", "Y"
     level: int  # storage level owning the loop
+    residual: int = 0  # end of the last iteration (imperfect factor); 0 = same as end
 
 
 @dataclass
@@ -45,10 +47,13 @@ class LoopTile:
 @dataclass
 class NestResult:
     tiles: list[LoopTile]  # valid loops, inner first
-    compute_accesses: int
+    compute_accesses: float  # int unless a residual makes spatial contexts differ
     compute_replication: int
     loops: list[NestLoop]
     boundaries: list[int]  # loop index of each storage level's last loop
+    # Residual (imperfect) factors present: the model then follows Timeloop's imperfect
+    # path (cycles = product of temporal ends, averaged spatial utilization).
+    imperfect: bool = False
 
 
 class _State:
@@ -87,14 +92,16 @@ def build_nest(workload: Workload, mapping: Mapping) -> tuple[list[NestLoop], li
     for lvl, lm in enumerate(mapping.levels):
         for lp in lm.spatial:
             if lp.end > 1:
-                loops.append(NestLoop(dims.index(lp.dim), lp.end, lp.spatial or "X", lvl))
+                loops.append(NestLoop(dims.index(lp.dim), lp.end, lp.spatial or "X", lvl,
+                                      lp.residual or lp.end))
         n_t = 0
         for lp in lm.temporal:
             if lp.end > 1:
-                loops.append(NestLoop(dims.index(lp.dim), lp.end, None, lvl))
+                loops.append(NestLoop(dims.index(lp.dim), lp.end, None, lvl,
+                                      lp.residual or lp.end))
                 n_t += 1
         if n_t == 0:
-            loops.append(NestLoop(len(dims) - 1, 1, None, lvl))
+            loops.append(NestLoop(len(dims) - 1, 1, None, lvl, 1))
         boundaries.append(len(loops) - 1)
     return loops, boundaries
 
@@ -384,9 +391,10 @@ class NestAnalysis:
             self._runs[l] = run
         return run
 
-    def _build_run(self, l: int, k: int) -> "_Run":
+    def _build_run(self, l: int, k: int, ends: list[int] | None = None) -> "_Run":
+        """Geometry of the run l..k; `ends` (outer first) overrides the loops' ends."""
         loops = list(range(l, k - 1, -1))  # outer -> inner
-        ends = [self.loops[j].end for j in loops]
+        ends = ends or [self.loops[j].end for j in loops]
         total = math.prod(ends)
         counters = [0] * len(loops)
         shift_op = [0] * self.ndims
@@ -584,6 +592,10 @@ def analyze(workload: Workload, arch: Architecture, mapping: Mapping,
 
     `new_stride_rule` selects Timeloop's post-2025 rule, where a step that does not
     move a tile never resets the remembered stride; the default is the older rule
-    every reference output was produced with (FORMATS.md §7.4).
+    every reference output was produced with (FORMATS.md §7.4). A nest with a residual
+    (imperfect) loop runs Timeloop's residual-aware analysis (`nest_residual`).
     """
+    if mapping_is_imperfect(mapping):
+        from loopnest.model.nest_residual import ResidualNestAnalysis
+        return ResidualNestAnalysis(workload, arch, mapping, link_transfers, new_stride_rule).run()
     return NestAnalysis(workload, arch, mapping, link_transfers, new_stride_rule).run()

@@ -46,7 +46,9 @@ _LEVEL_FIELDS = attrgetter("temporal", "spatial", "keep", "no_temporal_reuse",
 
 def _loops(lists: list, dim_of: dict[str, int]):
     """Non-trivial loops of per-level loop tuples, in order: (owner = index of the
-    level entry, dim, end, the Loop objects, owners of loops with a residual)."""
+    level entry, dim, end, the Loop objects, owners of imperfect loops: a residual that
+    differs from the end; trivial loops are dropped with their residual, as in
+    `nest.build_nest`)."""
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     flat = list(chain.from_iterable(lists))
     ends = np.fromiter(map(_end, flat), dtype=np.int64, count=len(flat))
@@ -55,11 +57,14 @@ def _loops(lists: list, dim_of: dict[str, int]):
     sel = list(itemgetter(*nz.tolist())(flat)) if len(nz) > 1 else [flat[i] for i in nz]
     dims = np.fromiter(map(dim_of.__getitem__, map(_dim, sel)), dtype=np.int64, count=len(sel))
     res = list(map(_residual, sel))
+    ends_nz = ends[nz]
     if res.count(None) == len(res):
         res_own = owner[:0]
     else:
-        res_own = owner[np.fromiter((r is not None for r in res), dtype=bool, count=len(res))]
-    return owner, dims, ends[nz], sel, res_own
+        imp = np.fromiter((r is not None and r != e for r, e in zip(res, ends_nz.tolist())),
+                          dtype=bool, count=len(res))
+        res_own = owner[imp]
+    return owner, dims, ends_nz, sel, res_own
 
 
 def flatten(workload: Workload, mappings: list[Mapping], n_levels: int) -> NestArrays:

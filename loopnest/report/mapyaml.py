@@ -16,14 +16,25 @@ def _factors(workload: Workload, loops: list[Loop]) -> dict[str, int]:
     return f
 
 
+def _residuals(loops: list[Loop]) -> dict[str, int]:
+    """Residual ends of the imperfect loops (one loop per dimension and directive)."""
+    return {l.dim: l.residual for l in loops
+            if l.residual is not None and l.residual != l.end and l.end > 1}
+
+
 def _perm(workload: Workload, loops: list[Loop], factors: dict[str, int]) -> str:
     """Non-trivial loops inner first, then every unit dimension in problem order."""
     return "".join(l.dim for l in loops if l.end > 1) + "".join(
         d for d in workload.dimensions if factors[d] == 1)
 
 
-def _factor_text(workload: Workload, factors: dict[str, int]) -> str:
-    return " ".join(f"{d}{factors[d]}" for d in workload.dimensions)
+def _factor_text(workload: Workload, factors: dict[str, int],
+                 residuals: dict[str, int] | None = None) -> str:
+    """`C1 M8 ...`; an imperfect factor in Timeloop's input syntax, `P20,17`. (Timeloop's
+    own map.yaml drops residuals, so it does not load back; ours does.)"""
+    res = residuals or {}
+    return " ".join(f"{d}{factors[d]}" + (f",{res[d]}" if d in res else "")
+                    for d in workload.dimensions)
 
 
 def _names(items: list[str]) -> list[str]:
@@ -48,7 +59,7 @@ def format_map_yaml(workload: Workload, architecture: Architecture, mapping: Map
             out += [
                 f"  - target: {name}",
                 "    type: spatial",
-                f"    factors: {_factor_text(workload, sf)}",
+                f"    factors: {_factor_text(workload, sf, _residuals(xs + ys))}",
                 f"    permutation: {_perm(workload, xs + ys, sf)}",
                 f"    split: {len(xs)}",
             ]
@@ -56,7 +67,7 @@ def format_map_yaml(workload: Workload, architecture: Architecture, mapping: Map
         out += [
             f"  - target: {name}",
             "    type: temporal",
-            f"    factors: {_factor_text(workload, tf)}",
+            f"    factors: {_factor_text(workload, tf, _residuals(list(lm.temporal)))}",
             f"    permutation: {_perm(workload, list(lm.temporal), tf)}",
         ]
     return "\n".join(out)

@@ -277,10 +277,21 @@ def parse_stats(text: str) -> Result:
         result.energy = fj["Total"] * scale
     for lv in result.storage:
         lv.energy_total = fj.get(lv.name, 0.0) * scale
+    if result.compute is not None and result.compute.name in fj:
+        result.compute.energy_total = _consistent(result.compute.energy_total,
+                                                  fj[result.compute.name], scale)
     chain = ([result.compute.name] if result.compute else []) + order
     result.networks = [NetworkStats(f"{o} <==> {i}", fj.get(f"{o} <==> {i}", 0.0) * scale)
                        for i, o in zip(chain, chain[1:])]
     return result
+
+
+def _consistent(energy: float, fj: float, scale: float) -> float:
+    """An energy that prints as both `energy` (2 decimals, pJ) and `fj` (fJ/Compute, 2
+    decimals, after x 1/scale): the middle of the two rounding intervals when they meet."""
+    lo = max(energy - 0.005, (fj - 0.005) * scale)
+    hi = min(energy + 0.005, (fj + 0.005) * scale)
+    return (lo + hi) / 2 if lo < hi else energy
 
 
 @dataclass
