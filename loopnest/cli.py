@@ -22,6 +22,7 @@ COMMANDS = {
     "render": "print the rendered YAML of a Jinja2 top file",
     "import": "turn an ONNX model into problem files and a network.yaml (needs onnx)",
     "arch": "the bundled accelerators: list, show NAME, files NAME",
+    "network": "map every layer of a network (resnet50, a manifest...) and total it",
 }
 
 
