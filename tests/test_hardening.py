@@ -312,6 +312,7 @@ def test_sigterm_does_not_split_a_set(v4, tmp_path) -> None:
 # --------------------------------------------------- exit 2, located, never exit 3
 @pytest.mark.parametrize("value,words", [("nan", "finite"), ("inf", "finite"),
                                          ("2.5", "whole"), ("1e300", "2**128"),
+                                         ('"2048.5"', "whole"), ('"1e300"', "2**128"),
                                          ("factorial(2000)", "integer size limit")])
 def test_bad_sizes_are_located_errors(v4, capsys, value, words) -> None:
     arch = v4 / "arch.yaml"
@@ -389,6 +390,17 @@ def test_misspelled_depth_warns_before_the_error(v4, capsys) -> None:
     arch.write_text(arch.read_text().replace("depth: 2048", "detph: 2048"))
     rc, _, err = _run(["validate", *_files(v4)], capsys)
     assert "'detph'" in err and "did you mean 'depth'" in err
+
+
+def test_misspelled_container_attribute_warns(v4, capsys) -> None:
+    arch = v4 / "arch.yaml"
+    arch.write_text(arch.read_text().replace("global_cycle_seconds: 1e-9",
+                                             "global_cycle_second: 1e-9"))
+    rc, _, err = _run(["validate", *_files(v4)], capsys)
+    assert rc == 0 and "arch.yaml:8:" in err and "'global_cycle_second'" in err
+    assert "did you mean 'global_cycle_seconds'" in err
+    rc, _, err = _run(["validate", "--strict", *_files(v4)], capsys)
+    assert rc == 2 and "global_cycle_second" in err
 
 
 def test_unknown_instance_key_warns(v4, capsys) -> None:

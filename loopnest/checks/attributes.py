@@ -97,6 +97,11 @@ def check_sizes(spec: Any) -> None:
 
 def _check_size(attrs: Any, key: str) -> None:
     v = attrs[key]
+    if isinstance(v, str):  # a quoted number ("2048.5") is read as the number later on
+        try:
+            v = float(v.strip().replace("_", "")) if v.strip() else v
+        except ValueError:
+            return
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return
     file, line, path = where(attrs, key)
@@ -267,3 +272,21 @@ def warn_unknown_attributes(spec: Any, diags: Diagnostics) -> None:
             if near:
                 diags.warn(attrs, k, f"unknown attribute '{name}' of '{comp.get('name')}' "
                            f"(class {cls}) is ignored", near)
+    _warn_container_attributes(arch, base, diags)
+
+
+def _warn_container_attributes(arch: Any, base: set[str], diags: Diagnostics) -> None:
+    """A container's attributes are inherited by its components; a name none of them
+    reads that is one letter off a known one (`global_cycle_second`) is a likely typo."""
+    known = sorted(base)
+    for attrs, (_, node) in _attribute_blocks(arch, components_only=False):
+        if "class" in node and getattr(node, "tag", None) != "!Container":
+            continue  # a component: checked above
+        for k in attrs:
+            name = str(k)
+            if name in base or name.startswith("_"):
+                continue
+            near = typo_of(name, known)
+            if near:
+                diags.warn(attrs, k, f"unknown attribute '{name}' of container "
+                           f"'{node.get('name')}' is read by none of its components", near)
