@@ -213,9 +213,16 @@ class Search:
         self.bar.refresh()
 
     def gaps(self) -> list[float | None]:
-        """best / bound - 1 per metric (None where unknown or the bound is 0)."""
+        """best / bound - 1 per metric (None where unknown or the bound is 0).
+
+        Each metric's bound holds over every mapping, so a later metric's gap in a
+        lexicographic list is an upper estimate of how far it is from the best among
+        the mappings that tie on the earlier ones. An exhaustive search proves the
+        lexicographic optimum: every gap is then 0."""
         if self.best_cost is None or self.bound is None:
             return [None] * len(self.opt.metrics)
+        if self.stop_reason == "exhaustive":
+            return [0.0] * len(self.opt.metrics)
         out = []
         for m, v in zip(self.opt.metrics, self.best_cost):
             b = self.bound.value(m)
