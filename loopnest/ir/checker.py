@@ -23,13 +23,7 @@ from loopnest.ir.workload import Workload
 
 
 def _tile(workload: Workload, ext: dict[str, int]) -> dict[str, int]:
-    out = {}
-    for ds in workload.data_spaces:
-        size = 1
-        for rank in ds.projection:
-            size *= sum(c * (ext[d] - 1) for d, c in rank) + 1
-        out[ds.name] = size
-    return out
+    return workload.tile_sizes(ext)
 
 
 def _order_ok(order: list[str], prefix: str, suffix: str, nonunit: set[str]) -> bool:

@@ -58,3 +58,17 @@ class Workload:
         for b in self.bounds:
             n *= b
         return n
+
+    def tile_sizes(self, ext: dict[str, int] | None = None) -> dict[str, int]:
+        """Words of each data space's tile for loop extents `ext` (default: the whole
+        problem): the bounding box of its projection, per rank sum(c * (extent - 1)) + 1,
+        multiplied over ranks (Timeloop's footprint: a stride-2 window's box includes the
+        skipped points). Dimensions missing from `ext` count as extent 1."""
+        ext = self.bound_map if ext is None else ext
+        out = {}
+        for ds in self.data_spaces:
+            size = 1
+            for rank in ds.projection:
+                size *= sum(c * (ext.get(d, 1) - 1) for d, c in rank) + 1
+            out[ds.name] = size
+        return out

@@ -58,14 +58,7 @@ def check_instance_keys(problem: Any) -> None:
 
 def footprints(workload: Workload) -> dict[str, int]:
     """Words of each whole data space: the product over ranks of (sum c*(bound-1) + 1)."""
-    bound = workload.bound_map
-    out = {}
-    for ds in workload.data_spaces:
-        size = 1
-        for rank in ds.projection:
-            size *= sum(c * (bound[d] - 1) for d, c in rank) + 1
-        out[ds.name] = size
-    return out
+    return workload.tile_sizes()
 
 
 def stats_of(layer: Layer, workload: Workload) -> LayerStats:
