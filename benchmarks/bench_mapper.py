@@ -4,7 +4,9 @@
 
 Sections: refs (EDP vs reference mappings, geomean), others (designs without
 references), ex05 (exhaustive vs mapper, gap 0), layers (8 VGG16/ResNet-18 layers vs
-a random-sampling baseline with equal wall time), conv2_1 (best, bound, gap after 60 s).
+a random-sampling baseline with equal wall time), conv2_1 (best, bound, gap after 60 s),
+threads (all cores vs one thread: EDP after 30 s and time to equal quality), anytime
+(EDP after 5 s vs 60 s on the example designs, 6 ResNet-18 and 6 ViT layers).
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ def load(files: list[Path], var: dict | None = None):
         return load_design_from_args(ns)
 
 
-def mapper(design, seconds: float, seed: int = 0):
+def mapper(design, seconds: float, seed: int = 0, threads: int = 1,
+           metrics: tuple[str, ...] | None = None):
     from loopnest.mapper.checker import check_mapping
     from loopnest.mapper.mapspace import build_mapspace
     from loopnest.mapper.objective import parse_metrics
@@ -50,8 +53,8 @@ def mapper(design, seconds: float, seed: int = 0):
 
     sp = build_mapspace(design.workload, design.architecture, design.constraints)
     fn = model_batch_fn(design.workload, design.architecture, design.tables)
-    opts = SearchOptions(metrics=parse_metrics(design.mapper_options or {}), timeout=seconds,
-                         seed=seed, quiet=True, threads=1)
+    opts = SearchOptions(metrics=metrics or parse_metrics(design.mapper_options or {}),
+                         timeout=seconds, seed=seed, quiet=True, threads=threads)
     out = run_search(sp, design.tables, fn, opts)
     bad = check_mapping(design.workload, design.architecture, out.mapping, design.constraints)
     assert not bad, bad
@@ -287,18 +290,114 @@ def section_conv2_1(seconds: float) -> None:
     print(f"gap {out.gap:.2%}  status {out.status}  evaluated {out.evaluated}")
 
 
+def _time_to(out, target: float) -> float | None:
+    """When the run's best first metric first reached `target` (None if never)."""
+    for t, v in out.history:
+        if v <= target * (1 + 1e-9):
+            return t - out.setup_s
+    return None
+
+
+def section_threads(seconds: float, seeds: int = 5) -> None:
+    from loopnest.network.runner import default_jobs
+
+    cores = default_jobs()
+    print(f"\n== Threads: best EDP after {seconds:.0f} s, all {cores} cores vs 1 thread "
+          f"(seeds 0..{seeds - 1}) ==")
+    e06 = TL / "06-mapper-convlayer-eyeriss"
+    cases = [("06 eyeriss (EDP)", lambda: load(sorted(e06.glob("arch/**/*.yaml"))
+                                              + sorted(e06.glob("prob/*.yaml"))
+                                              + sorted(e06.glob("mapper/*.yaml")))),
+             ("ResNet-18 conv2_1", lambda: _eyeriss(LAYERS / "resnet18" / "01.yaml"))]
+    print(f"{'design':20s} {'seed':>4s} {'EDP 1 thr':>11s} {'EDP all':>11s} {'ratio':>6s} "
+          f"{'t 1 thr':>8s} {'t all':>7s} {'t ratio':>7s} {'cands 1/all':>15s}")
+    for name, make in cases:
+        d = make()
+        ratios, tratios = [], []
+        for seed in range(seeds):
+            one = mapper(d, seconds, seed=seed, threads=1, metrics=("edp",))
+            many = mapper(d, seconds, seed=seed, threads=cores, metrics=("edp",))
+            e1, en = one.result.edp, many.result.edp
+            # time for each run to reach the worse of the two finals: equal quality sooner?
+            target = max(e1, en) * 1e12
+            t1, tn = _time_to(one, target), _time_to(many, target)
+            ratios.append(en / e1)
+            tr = "n/a"
+            if t1 and tn is not None:
+                tratios.append(max(tn, 0.05) / max(t1, 0.05))
+                tr = f"{tratios[-1]:.2f}"
+            print(f"{name:20s} {seed:4d} {e1:11.4e} {en:11.4e} {en / e1:6.3f} {t1 or 0:7.1f}s "
+                  f"{tn or 0:6.1f}s {tr:>7s} {one.evaluated:>7d}/{many.evaluated:<7d}")
+        tg = f"{geomean(tratios):.2f}" if tratios else "n/a"
+        print(f"{name:20s} geomean EDP ratio {geomean(ratios):.3f}, time-to-equal-EDP ratio {tg}")
+    print("target: EDP ratio < 1, or 1 with a time ratio <= 0.6")
+
+
+def geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+ANYTIME_DESIGNS = ("eyeriss_like", "simba_like", "simple_weight_stationary",
+                   "simple_output_stationary")
+ANYTIME_LAYERS = [("resnet18", n) for n in (
+    "conv7x7_s2_c3_m64_112x112", "conv3x3_s1_c64_m64_56x56", "conv3x3_s2_c64_m128_28x28",
+    "conv3x3_s1_c128_m128_28x28", "conv3x3_s1_c256_m256_14x14", "conv3x3_s1_c512_m512_7x7")] + [
+    ("vit_b16", n) for n in (
+        "conv16x16_s16_c3_m768_14x14", "mm_n197_c768_m768", "mm_n197_c768_m3072",
+        "mm_n197_c3072_m768", "bmm_b12_n197_c64_m197", "bmm_b12_n197_c197_m64")]
+
+
+def _best_at(out, seconds: float) -> float | None:
+    """The best first metric the run had `seconds` into its search (after set-up)."""
+    best = None
+    for t, v in out.history:
+        if t - out.setup_s <= seconds:
+            best = v
+    return best
+
+
+def section_anytime(seconds: float, early: float = 5.0) -> None:
+    """EDP after `early` s of search against after `seconds`, read from one run's history
+    (the same run: the early answer is what a shorter budget returns for this seed)."""
+    print(f"\n== Anytime: EDP after {early:.0f} s vs after {seconds:.0f} s, example designs x "
+          f"{len(ANYTIME_LAYERS)} ResNet-18 / ViT layers, 1 thread ==")
+    ratios = []
+    worst = (0.0, "")
+    for arch in ANYTIME_DESIGNS:
+        for net, layer in ANYTIME_LAYERS:
+            name = f"{arch}/{net}/{layer}"
+            try:
+                d = load([DESIGNS / "top.yaml.jinja2"],
+                         {"architecture": arch, "problem": str(ROOT / "workloads" / net
+                                                                / f"{layer}.yaml")})
+                out = mapper(d, seconds, threads=1, metrics=("edp",))
+            except Exception as e:  # noqa: BLE001
+                print(f"{name:60s} FAILED: {str(e).splitlines()[0]}")
+                continue
+            e_early, e_end = _best_at(out, early), out.history[-1][1]
+            r = e_early / e_end if e_early else float("inf")
+            ratios.append(r)
+            worst = max(worst, (r, name))
+            print(f"{name:60s} {e_early or float('nan'):11.4e} {e_end:11.4e} {r:6.3f} "
+                  f"util {out.result.utilization:.2f}")
+    print(f"geomean {geomean(ratios):.3f}, worst {worst[0]:.3f} ({worst[1]}); target: worst <= 1.25")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=60.0, help="mapper time per design")
     ap.add_argument("--layer-seconds", type=float, default=30.0, help="time per layer and method")
-    ap.add_argument("--only", choices=["refs", "others", "ex05", "layers", "conv2_1"])
+    ap.add_argument("--only", choices=["refs", "others", "ex05", "layers", "conv2_1",
+                                       "threads", "anytime"])
     a = ap.parse_args()
     if not SHARED.exists():
         print(f"needs {SHARED}", file=sys.stderr)
         return 1
     run = {"refs": lambda: section_refs(a.seconds), "others": lambda: section_others(a.seconds),
            "ex05": section_ex05, "layers": lambda: section_layers(a.layer_seconds),
-           "conv2_1": lambda: section_conv2_1(a.seconds)}
+           "conv2_1": lambda: section_conv2_1(a.seconds),
+           "threads": lambda: section_threads(a.layer_seconds),
+           "anytime": lambda: section_anytime(a.seconds)}
     for k, f in run.items():
         if a.only in (None, k):
             f()

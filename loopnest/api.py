@@ -523,7 +523,7 @@ def search_options(design: Design, timeout: float | None = None,
     """The mapper's SearchOptions as `loopnest mapper` builds them: arguments first,
     then the design's `mapper:` section (`search_size`, `timeout` in seconds when
     0 < timeout <= 3600, `num_threads`, `victory_condition`, `optimization_metrics`),
-    then 60 s and one thread. A candidate budget (`evaluations` / `search_size`) or a
+    then 60 s and every core (never more processes than cores). A candidate budget (`evaluations` / `search_size`) or a
     victory condition makes the search repeat exactly for a seed."""
     from loopnest.mapper.objective import parse_metrics
     from loopnest.mapper.search import SearchOptions
@@ -536,14 +536,16 @@ def search_options(design: Design, timeout: float | None = None,
     if timeout is None:
         t = mo.get("timeout")
         timeout = float(t) if isinstance(t, (int, float)) and 0 < t <= 3600 else 60.0
-    if threads is None:
-        threads = int(mo.get("num_threads") or 1)
+    from loopnest.mapper.parallel import resolve_threads
+
+    threads = resolve_threads(threads if threads is not None
+                              else int(mo.get("num_threads") or 0))
     size = int(evaluations if evaluations is not None else (mo.get("search_size") or 0))
     victory = int(mo.get("victory_condition") or 0)
     if metrics is not None:
         mo = {**mo, "optimization_metrics": list(metrics)}
     return SearchOptions(metrics=parse_metrics(mo), timeout=float(timeout),
-                         threads=max(1, min(int(threads), 8)), seed=int(seed),
+                         threads=threads, seed=int(seed),
                          victory_condition=victory, search_size=size,
                          log_oaves=bool(mo.get("log_oaves") or False), quiet=True,
                          deterministic=bool(size or victory))

@@ -13,8 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=None,
                    help="wall-clock seconds to search (default: mapper.timeout if > 0, else 60)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CP-SAT workers and annealing processes "
-                        "(default: mapper.num_threads, else 1)")
+                   help="annealing processes (default: mapper.num_threads, else every core; "
+                        "at most the cores there are)")
     p.add_argument("--seed", type=int, default=0, help="random seed (deterministic with 1 thread)")
 
 
@@ -28,11 +28,13 @@ def options_from(design, args: argparse.Namespace):
     if timeout is None:
         t = mo.get("timeout")
         timeout = float(t) if isinstance(t, (int, float)) and t > 0 and t <= 3600 else 60.0
-    threads = args.threads or int(mo.get("num_threads") or 1)
+    from loopnest.mapper.parallel import resolve_threads
+
+    threads = resolve_threads(args.threads or int(mo.get("num_threads") or 0))
     return SearchOptions(
         metrics=parse_metrics(mo),
         timeout=timeout,
-        threads=max(1, min(threads, 8)),
+        threads=threads,
         seed=args.seed,
         victory_condition=int(mo.get("victory_condition") or 0),
         search_size=int(mo.get("search_size") or 0),

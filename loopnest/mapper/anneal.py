@@ -173,8 +173,10 @@ def best_orders(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: ran
 _WORKER: dict = {}
 
 
-def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool) -> None:
+def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool,
+                 news=None) -> None:
     _WORKER["space"] = space
+    _WORKER["news"] = news
     _WORKER["est"] = Estimator(space, Surrogate(space, tables), metrics)
     if exact:
         from loopnest.mapper.objective import cost
@@ -196,9 +198,29 @@ def _worker_run(job: tuple) -> tuple[list[tuple[float, Candidate]], int, int]:
     est, scorer = _WORKER["est"], _WORKER.get("scorer")
     e0, x0 = est.count, scorer.evaluated if scorer else 0
     fn = _WORKER["exact"] if chains > 1 else est.many
+    news = _WORKER.get("news")
+    if news is not None and chains > 1:  # exact costs: tell the parent of each new best now
+        fn = _reporting(fn, news)
     out = anneal(_WORKER["space"], fn, start, random.Random(seed), budget, chains=chains,
                  t0=t0, top=top, deadline=deadline)
     return out, est.count - e0, (scorer.evaluated - x0) if scorer else 0
+
+
+def _reporting(cost_many: BatchCost, news) -> BatchCost:
+    """`cost_many` that puts every candidate better than the run's best so far on the
+    `news` queue, so the parent's incumbent (and its history) moves when a worker finds
+    it, not when the worker's run ends."""
+    best = [math.inf]
+
+    def wrapped(cands: list[Candidate]) -> list[float]:
+        costs = cost_many(cands)
+        i = min(range(len(costs)), key=costs.__getitem__, default=None)
+        if i is not None and costs[i] < best[0]:
+            best[0] = costs[i]
+            news.put(cands[i])
+        return costs
+
+    return wrapped
 
 
 class AnnealPool:
@@ -212,13 +234,21 @@ class AnnealPool:
 
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         light = dataclasses.replace(space, _level_cache={}, _ranks=None)
+        self.news = ctx.SimpleQueue()  # candidates that improved a worker's run
         self.pool = ctx.Pool(workers, initializer=_worker_init,
-                             initargs=(light, tables, metrics, exact))
+                             initargs=(light, tables, metrics, exact, self.news))
 
-    def run(self, jobs: list[tuple]) -> tuple[list[list[tuple[float, Candidate]]], int, int]:
-        """Run annealing jobs in parallel: their top lists, estimates and evaluations."""
-        res = self.pool.map(_worker_run, jobs, chunksize=1)
-        return [r[0] for r in res], sum(r[1] for r in res), sum(r[2] for r in res)
+    def drain(self) -> list[Candidate]:
+        """The improving candidates the workers have reported so far."""
+        out = []
+        while not self.news.empty():
+            out.append(self.news.get())
+        return out
+
+    def submit(self, job: tuple):
+        """Start one annealing job; `.get()` on the result waits for (top, estimates,
+        evaluations)."""
+        return self.pool.apply_async(_worker_run, (job,))
 
     def close(self) -> None:
         self.pool.terminate()

@@ -167,6 +167,8 @@ class Search:
         self.improved_at = 0
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
         self._wall = 30.0 if options.deterministic else 4.0
+        # CP-SAT workers: one when the run must repeat (several are not deterministic)
+        self._cp_workers = 1 if options.deterministic else max(1, options.threads)
 
     def _setup_wall(self, setup_end: float, limit: float) -> float:
         """CP-SAT's wall factor for a set-up solve of `limit`, never past `setup_end`."""
@@ -334,7 +336,7 @@ class Search:
         model = TilingModel(sp, deadline=setup_end)
         limit = min(10.0, self.opt.timeout)
         first, keep0, status = model.solve(limit, seed=self.opt.seed,
-                                           workers=self.opt.threads,
+                                           workers=self._cp_workers,
                                            wall_factor=self._setup_wall(setup_end, limit))
         if first is None:
             if status == "INFEASIBLE":
@@ -412,42 +414,63 @@ class Search:
                                         for _ in range(8)) if n is not None]
         exact = self._choose_evaluator(probe)
         workers = max(1, self.opt.threads)
-        pool = (AnnealPool(self.space, self.tables, self.opt.metrics, workers, exact)
-                if workers > 1 else None)
+        if workers > 1:
+            self._parallel_rounds(workers, exact)
+            return self._tilings
         stall = 0
         rnd = 0
-        try:
-            while not self._stop():
-                before = self.best_cost
-                starts = []
-                for w in range(workers):
-                    start = None
-                    if (rnd + w) % 3 != 2 or self.best is None:
-                        start = self._tiling_start(exact)
-                    if start is None and self.best is not None:
-                        start = (self.best, self.opt.restart_t0)
-                    if start is not None:
-                        starts.append(start)
-                if not starts:
-                    self.stop_reason = "space_exhausted"
-                    break
-                self._anneal(starts, exact, pool)
-                if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
-                    # Exact polish near the best: catches what the surrogate does not
-                    # model (link transfers between neighbouring PEs).
-                    self._local((self.best_cost, self.best), max_stall=2)
-                if before is not None and not strictly_less(self.best_cost, before):
-                    stall += 1
-                else:
-                    stall = 0
-                if self.opt.victory_condition and stall >= self.opt.victory_condition:
-                    self.stop_reason = "victory_condition"
-                    break
-                rnd += 1
-        finally:
-            if pool is not None:
-                pool.close()
+        while not self._stop():
+            before = self.best_cost
+            start = None
+            if rnd % 3 != 2 or self.best is None:
+                start = self._tiling_start(exact)
+            if start is None and self.best is not None:
+                start = (self.best, self.opt.restart_t0)
+            if start is None:
+                self.stop_reason = "space_exhausted"
+                break
+            self._anneal(start, exact)
+            self._polish(rnd, exact)
+            if before is not None and not strictly_less(self.best_cost, before):
+                stall += 1
+            else:
+                stall = 0
+            if self.opt.victory_condition and stall >= self.opt.victory_condition:
+                self.stop_reason = "victory_condition"
+                break
+            rnd += 1
         return self._tilings
+
+    def _polish(self, rnd: int, exact: bool) -> None:
+        """Every third surrogate run: an exact local search near the best, which catches
+        what the surrogate does not model (link transfers between neighbouring PEs)."""
+        if not exact and rnd % 3 == 2 and self.best is not None and not self._stop():
+            self._local((self.best_cost, self.best), max_stall=2)
+
+    def _parallel_rounds(self, workers: int, exact: bool) -> None:
+        """`workers` processes anneal while this one prepares starts (parallel.py)."""
+        from loopnest.mapper.parallel import pipelined_anneal, split_chains
+
+        def restart(k: int) -> bool:
+            return k % 3 == 2 and self.best is not None
+
+        def next_start(k: int) -> tuple[Candidate, float] | None:
+            start = None if restart(k) else self._tiling_start(exact)
+            if start is None and self.best is not None:
+                start = (self.best, self.opt.restart_t0)
+            return start
+
+        self._cp_workers = 1  # the cores anneal; CP-SAT tilings need only this process
+        pool = AnnealPool(self.space, self.tables, self.opt.metrics, workers, exact)
+        try:
+            if exact:
+                split_chains(self, pool, workers, next_start, restart)
+            else:
+                pipelined_anneal(self, pool, workers, exact, next_start,
+                                 after=lambda j: self._polish(j // workers, exact)
+                                 if j % workers == workers - 1 else None)
+        finally:
+            pool.close()
 
     def _tiling_start(self, exact: bool) -> tuple[Candidate, float] | None:
         """A start from a new CP-SAT tiling (best loop orders and keep variant), if any."""
@@ -470,7 +493,7 @@ class Search:
                 left = self.opt.timeout - (time.monotonic() - self.t_search)
                 limit = min(limit, max(0.05, left / 4))
             til, keep, st = self._model.solve(limit, seed=self.rng.randrange(1 << 30),
-                                              workers=self.opt.threads,
+                                              workers=self._cp_workers,
                                               wall_factor=self._wall)
             if til is None:
                 self._cp_done = st == "INFEASIBLE"  # every tiling has been seen
@@ -485,32 +508,17 @@ class Search:
         first_v = vs[min(range(len(vs)), key=cs.__getitem__)]
         return best_orders(sp, first_v, cost_many, self.rng), self.opt.anneal_t0
 
-    def _anneal(self, starts: list[tuple[Candidate, float]], exact: bool,
-                pool: "AnnealPool | None") -> None:
-        """Run one annealing per start (in worker processes when there is a pool);
-        re-score each run's best exactly."""
-        sp = self.space
-        if pool is None:
-            for start, t0 in starts:
-                if exact:
-                    anneal(sp, self._exact_many, start, self.rng, self.opt.exact_budget,
-                           chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
-                    continue
-                top = anneal(sp, self.est.many, start, self.rng, self.opt.anneal_steps,
-                             t0=t0, top=self.opt.exact_per_run, stop=self._stop)
-                self._score([c for _, c in top])
+    def _anneal(self, start: tuple[Candidate, float], exact: bool) -> None:
+        """One annealing run in this process (on the batched exact model, or on the
+        surrogate, re-scoring the run's best few exactly)."""
+        cand, t0 = start
+        if exact:
+            anneal(self.space, self._exact_many, cand, self.rng, self.opt.exact_budget,
+                   chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
             return
-        # Workers report only at the end of a run: shorter exact runs report sooner.
-        budget, chains = ((self.opt.exact_budget // 2, self.opt.anneal_chains) if exact
-                          else (self.opt.anneal_steps, 1))
-        deadline = self.t_search + self.opt.timeout
-        jobs = [(start, self.rng.randrange(1 << 30), budget, chains, t0,
-                 self.opt.exact_per_run, deadline) for start, t0 in starts]
-        tops, estimated, evaluated = pool.run(jobs)
-        self.est.count += estimated
-        self.scorer.evaluated += evaluated
-        self.scorer.valid += evaluated
-        self._score([c for top in tops for _, c in top])
+        top = anneal(self.space, self.est.many, cand, self.rng, self.opt.anneal_steps,
+                     t0=t0, top=self.opt.exact_per_run, stop=self._stop)
+        self._score([c for _, c in top])
 
     def _oaves_rows(self, limit: int = 200) -> list[str]:
         """oaves.csv rows: the best mapping per level-0 footprint, smallest first."""

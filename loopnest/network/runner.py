@@ -13,7 +13,6 @@ the parent cancels what is queued and ends the workers it started.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -39,10 +38,9 @@ class RunOutcome:
 
 def default_jobs() -> int:
     """The cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    from loopnest.mapper.parallel import available_cores
+
+    return available_cores()
 
 
 def _ignore_sigint() -> None:
