@@ -39,7 +39,9 @@ def load(files: list[Path], var: dict | None = None):
 
     ns = ap.Namespace(files=[str(f) for f in files],
                       var=[f"{k}={v}" for k, v in (var or {}).items()])
-    with allowed_paths([str(LAYERS)] if LAYERS.is_dir() else []):  # ../problem_base.yaml
+    extra = [str(Path(v).parent) for v in (var or {}).values()
+             if isinstance(v, str) and v.endswith(".yaml")]  # problem files given as --var
+    with allowed_paths(([str(LAYERS)] if LAYERS.is_dir() else []) + extra):
         return load_design_from_args(ns)
 
 
@@ -347,6 +349,26 @@ ANYTIME_LAYERS = [("resnet18", n) for n in (
         "mm_n197_c3072_m768", "bmm_b12_n197_c64_m197", "bmm_b12_n197_c197_m64")]
 
 
+def _as_conv(net: str, layer: str) -> Path:
+    """The layer as a conv2d problem file (matmuls as 1x1 convolutions: P = rows N,
+    batch N = B): the example designs' constraints name the conv dimensions."""
+    import tempfile
+
+    from ruamel.yaml import YAML
+
+    path = ROOT / "workloads" / net / f"{layer}.yaml"
+    inst = YAML(typ="safe").load(path.read_text())["problem"]["instance"]
+    if "R" in inst:
+        return path
+    conv = dict(C=inst["C"], M=inst["M"], R=1, S=1, N=inst.get("B", 1), P=inst["N"], Q=1)
+    template = (ROOT / "workloads" / "resnet18" / "conv3x3_s1_c64_m64_56x56.yaml").read_text()
+    head = template[:template.index("  instance:")]
+    text = head + "  instance:\n" + "".join(f"    {k}: {v}\n" for k, v in conv.items())
+    out = Path(tempfile.mkdtemp(prefix="loopnest-anytime-")) / f"{layer}.yaml"
+    out.write_text(text)
+    return out
+
+
 def _best_at(out, seconds: float) -> float | None:
     """The best first metric the run had `seconds` into its search (after set-up)."""
     best = None
@@ -368,8 +390,7 @@ def section_anytime(seconds: float, early: float = 5.0) -> None:
             name = f"{arch}/{net}/{layer}"
             try:
                 d = load([DESIGNS / "top.yaml.jinja2"],
-                         {"architecture": arch, "problem": str(ROOT / "workloads" / net
-                                                                / f"{layer}.yaml")})
+                         {"architecture": arch, "problem": str(_as_conv(net, layer))})
                 out = mapper(d, seconds, threads=1, metrics=("edp",))
             except Exception as e:  # noqa: BLE001
                 print(f"{name:60s} FAILED: {str(e).splitlines()[0]}")

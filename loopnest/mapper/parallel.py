@@ -116,13 +116,13 @@ def split_chains(search, pool: "AnnealPool", workers: int, next_start: StartFn,
     round is in) rather than from a new tiling (made while the previous round runs)."""
     opt = search.opt
     chains = max(1, opt.anneal_chains // workers)
-    budget = max(chains, opt.exact_budget // workers)
     deadline = search.t_search + opt.timeout
     k = 0
     stall = 0
     start = next_start(0)
     while start is not None and not search._stop():
         cand, t0 = start
+        budget = max(chains, search._run_budget() // workers)
         share = max(chains, _left(search, budget, workers))
         runs = [pool.submit((cand, search.rng.randrange(1 << 30), share, chains, t0, 1,
                              deadline)) for _ in range(workers)]

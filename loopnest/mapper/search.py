@@ -46,6 +46,9 @@ class SearchOptions:
     batch: int = 12
     anneal_steps: int = 3000  # candidates scored per annealing run on the surrogate
     exact_budget: int = 32000  # candidates per annealing run on the exact model
+    # The first runs are shorter (an eighth, a quarter, a half of exact_budget): a run's answer
+    # comes when it has cooled, so short first runs give good answers early (anytime).
+    warmup_runs: int = 3
     exact_per_run: int = 4  # with the surrogate: best distinct of a run re-scored exactly
     anneal_chains: int = 64  # chains stepping together when annealing on the exact model
     anneal_t0: float = 0.1  # start temperature from a new tiling (relative cost change)
@@ -165,6 +168,7 @@ class Search:
         self._oaves: dict[int, tuple[tuple[float, ...], Candidate]] = {}
         self.stop_reason = ""
         self.improved_at = 0
+        self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
         self._wall = 30.0 if options.deterministic else 4.0
         # CP-SAT workers: one when the run must repeat (several are not deterministic)
@@ -441,6 +445,14 @@ class Search:
             rnd += 1
         return self._tilings
 
+    def _run_budget(self) -> int:
+        """Candidates of the next exact annealing run: exact_budget / 2**(warmup_runs - r)
+        for the first runs r = 0, 1, ..., then exact_budget."""
+        r = self._exact_runs
+        self._exact_runs += 1
+        shift = max(0, self.opt.warmup_runs - r)
+        return max(self.opt.anneal_chains, self.opt.exact_budget >> shift)
+
     def _polish(self, rnd: int, exact: bool) -> None:
         """Every third surrogate run: an exact local search near the best, which catches
         what the surrogate does not model (link transfers between neighbouring PEs)."""
@@ -513,7 +525,7 @@ class Search:
         surrogate, re-scoring the run's best few exactly)."""
         cand, t0 = start
         if exact:
-            anneal(self.space, self._exact_many, cand, self.rng, self.opt.exact_budget,
+            anneal(self.space, self._exact_many, cand, self.rng, self._run_budget(),
                    chains=self.opt.anneal_chains, t0=t0, top=1, stop=self._stop)
             return
         top = anneal(self.space, self.est.many, cand, self.rng, self.opt.anneal_steps,
