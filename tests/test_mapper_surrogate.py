@@ -105,3 +105,34 @@ def test_bandwidth_cycle_bound_holds_and_binds(wl):
     for c in _walk(sp, 60, seed=3):
         r = evaluate(wl, arch, sp.to_mapping(c), tb)
         assert r.valid and r.cycles >= b.cycles
+
+
+def test_without_a_fan_out_every_compute_reads_its_operands_and_the_bound_says_so():
+    """One buffer over one MAC: whatever the loop order, A and B are read at every
+    compute (60), Z updated 60 times and read 60 - 12 = 48 times (first reads elided),
+    so every order costs 60 + 60 + 60 + 108 = 288 at 1 pJ an action; the bound, which
+    no longer lets an innermost irrelevant loop keep an operand without a fan-out to
+    the computes, is exactly that."""
+    import itertools
+
+    from loopnest.energy.tables import ComponentCost, CostTables
+    from loopnest.ir.architecture import Architecture, ComputeLevel, StorageLevel
+    from loopnest.mapper.mapspace import Tiling
+
+    wl = matmul(M=4, N=3, K=5)
+    arch = Architecture(storage=(StorageLevel("Buffer", cls="SRAM", word_bits=8, size=768),),
+                        compute=ComputeLevel("MACC", instances=1, meshX=1, meshY=1,
+                                             word_bits=8))
+    tb = CostTables()
+    tb.components["Buffer"] = ComponentCost("Buffer", {"read": 1.0, "write": 1.0,
+                                                       "update": 1.0, "leak": 0.0})
+    tb.components["MACC"] = ComponentCost("MACC", {"compute": 1.0})
+    sp = build_mapspace(wl, arch, no_constraints(1))
+    til = Tiling([[list(wl.bounds), [1, 1, 1], [1, 1, 1]]])
+    energies = {evaluate(wl, arch, sp.to_mapping(Candidate(til, [order],
+                                                           [frozenset(wl.ds_names)])),
+                         tb).energy for order in itertools.permutations(range(3))}
+    assert energies == {288.0}
+    tm = TilingModel(sp)
+    par, proven = tm.max_parallelism()
+    assert lower_bound(sp, tb, par, proven, _spatial_maxima(tm)).energy == 288.0

@@ -10,12 +10,15 @@ Energy >= computes * E_compute + leakage over the cycle bound
             computes; only for the data spaces the innermost temporal loop's dim is
             irrelevant to, minimized over that dim), halved for sliding-window ranks
             (a coordinate can repeat at a loop's wrap), and at least its distinct
-            elements; plus its distinct elements filled into L;
+            elements; plus its distinct elements filled into L. The temporal and
+            sliding-window reuse needs a fan-out to the compute units: without one,
+            every compute reads its operands again;
           * read-write: updates at L as above; reads at L = updates - partitions
             (first-read elision), where the partitions of all instances of L hold at
             most the distinct elements times the irrelevant spatial replication above L;
-          * distinct elements filled / updated at every forced level above L, and read
-            / updated once at the outermost level.
+          * distinct elements filled / updated at every forced level above L (and read
+            out of it again, read-only ones), and read / updated once at the outermost
+            level.
         Spatial maxima come from CP-SAT over the same constraints (its proven bound).
 Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven),
           and >= the compulsory words per instance / bandwidth of the outermost level
@@ -154,6 +157,12 @@ def _operand_accesses(space: MapSpace, ds: DataSpace, L: int, max_par: int,
     # (or partial sum) unchanged between computes, so it is not accessed again; a
     # sliding-window rank can repeat a coordinate once per wrap of its innermost
     # loop, at most halving the accesses.
+    # Without a fan-out to the compute units, every compute reads its operands again
+    # (the model, like Timeloop, keeps no operand register between computes): only a
+    # fan-out's multicast compares consecutive points and can elide a repeat, either
+    # over an irrelevant loop or at a sliding window's wrap.
+    if arch.fanout(0)[0] * arch.fanout(0)[1] == 1:
+        return wl.macs / mc
     reuse = max(mc, max_spatial(shareable, below, irr)) if temporal else mc
     return wl.macs / reuse / (1 if plain else 2)
 
@@ -194,10 +203,13 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
             c = max(acc, dist) * word(L, READ)
             if L < n - 1:
                 c += dist * word(L, FILL)
-        # Forced keeps between L and the top move every element at least once.
+        # Forced keeps between L and the top move every element at least once: in
+        # (fill or update), and for a read-only data space out again towards L (read).
         for f in forced:
             if f > L:
                 c += dist * word(f, UPDATE if ds.read_write else FILL)
+                if not ds.read_write:
+                    c += dist * word(f, READ)
         if L < n - 1:
             c += dist * word(n - 1, UPDATE if ds.read_write else READ)
         best = min(best, c)
