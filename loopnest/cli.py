@@ -23,6 +23,7 @@ COMMANDS = {
     "import": "turn an ONNX model into problem files and a network.yaml (needs onnx)",
     "arch": "the bundled accelerators: list, show NAME, files NAME",
     "network": "map every layer of a network (resnet50, a manifest...) and total it",
+    "sweep": "a design-space sweep of a Jinja2 design over a network, locally or on Dask",
 }
 
 
