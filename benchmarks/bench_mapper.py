@@ -6,7 +6,9 @@ Sections: refs (EDP vs reference mappings, geomean), others (designs without
 references), ex05 (exhaustive vs mapper, gap 0), layers (8 VGG16/ResNet-18 layers vs
 a random-sampling baseline with equal wall time), conv2_1 (best, bound, gap after 60 s),
 threads (all cores vs one thread: EDP after 30 s and time to equal quality), anytime
-(EDP after 5 s vs 60 s on the example designs, 6 ResNet-18 and 6 ViT layers).
+(EDP after 5 s vs 60 s on the example designs, 6 ResNet-18 and 6 ViT layers), imperfect
+(prime-sized layers on the bundled eyeriss_like: EDP with imperfect search / perfect-only
+at the same budget, per layer and geomean; --layer-seconds each).
 """
 from __future__ import annotations
 
@@ -404,21 +406,103 @@ def section_anytime(seconds: float, early: float = 5.0) -> None:
     print(f"geomean {geomean(ratios):.3f}, worst {worst[0]:.3f} ({worst[1]}); target: worst <= 1.25")
 
 
+IMPERFECT_LAYERS = [  # prime-sized layers: (name, shape, instance)
+    ("ViT-B/16 matmul N=197", "matmul", dict(C=768, M=768, N=197)),
+    ("ResNet conv5 7x7", "conv", dict(C=512, M=512, R=3, S=3, N=1, P=7, Q=7)),
+    ("FC 1000 classes", "matmul", dict(C=512, M=1000, N=1)),
+    ("AlexNet conv1 55x55 s4", "conv", dict(C=3, M=96, R=11, S=11, N=1, P=55, Q=55,
+                                            Hstride=4, Wstride=4)),
+    ("DPT matmul N=577", "matmul", dict(C=1024, M=1024, N=577)),
+]
+_SHAPES = {
+    "matmul": """  shape:
+    name: matmul
+    dimensions: [C, M, N]
+    data_spaces:
+    - {name: Weights, projection: [[[C]], [[M]]]}
+    - {name: Inputs, projection: [[[N]], [[C]]]}
+    - {name: Outputs, projection: [[[N]], [[M]]], read_write: true}
+""",
+    "conv": """  shape:
+    name: conv2d
+    dimensions: [C, M, R, S, N, P, Q]
+    coefficients:
+    - {name: Hstride, default: 1}
+    - {name: Wstride, default: 1}
+    data_spaces:
+    - {name: Weights, projection: [[[C]], [[M]], [[R]], [[S]]]}
+    - {name: Inputs, projection: [[[N]], [[C]], [[R], [P, Hstride]], [[S], [Q, Wstride]]]}
+    - {name: Outputs, projection: [[[N]], [[M]], [[Q]], [[P]]], read_write: true}
+"""}
+
+
+def section_imperfect(seconds: float) -> None:
+    """Imperfect factorization (issue 14): EDP with imperfect search / EDP with
+    perfect-only search, the same wall-clock budget and one thread each, on the bundled
+    eyeriss_like (`loopnest arch files eyeriss_like`)."""
+    import tempfile
+
+    from loopnest.api import load_design
+    from loopnest.archlib import design_files
+    from loopnest.mapper.checker import check_mapping
+    from loopnest.mapper.mapspace import build_mapspace
+    from loopnest.mapper.scoring import model_batch_fn
+    from loopnest.mapper.search import SearchOptions, run_search
+
+    print(f"\n== imperfect factorization on eyeriss_like: imperfect / perfect-only EDP, "
+          f"{seconds:.0f} s each, 1 thread ==")
+    print(f"{'layer':24s} {'perfect EDP':>11s} {'util':>5s} {'imperfect EDP':>13s} {'util':>5s} "
+          f"{'ratio':>6s} {'gap':>6s}  padded searches (best converted EDP)")
+    tmp = Path(tempfile.mkdtemp(prefix="loopnest-imperfect-"))
+    ratios = []
+    for name, shape, inst in IMPERFECT_LAYERS:
+        prob = tmp / f"{len(ratios)}.yaml"
+        prob.write_text("problem:\n  version: 0.4\n" + _SHAPES[shape] + "  instance: {"
+                        + ", ".join(f"{k}: {v}" for k, v in inst.items()) + "}\n")
+        try:
+            d = load_design([str(f) for f in design_files("eyeriss_like")] + [str(prob)])
+            ir = d.ir
+            sp = build_mapspace(ir.workload, ir.architecture, ir.constraints)
+            fn = model_batch_fn(ir.workload, ir.architecture, ir.tables)
+            out = {}
+            for mode in ("off", "on"):
+                o = run_search(sp, ir.tables, fn, SearchOptions(
+                    metrics=("edp",), timeout=seconds, threads=1, quiet=True, imperfect=mode))
+                assert not check_mapping(ir.workload, ir.architecture, o.mapping,
+                                         ir.constraints)
+                out[mode] = o
+        except Exception as e:  # noqa: BLE001
+            print(f"{name:24s} FAILED: {str(e).splitlines()[0]}")
+            continue
+        a, b = out["off"].result, out["on"].result
+        r = b.edp / a.edp
+        ratios.append(r)
+        plans = ", ".join(f"{'/'.join(f'{k}={v}' for k, v in p.pads.items())} "
+                          f"({p.best * 1e-12:.4g})" if p.best else
+                          f"{'/'.join(f'{k}={v}' for k, v in p.pads.items())} (none)"
+                          for p in getattr(out["on"], "imperfect", []))
+        gap = f"{out['on'].gap * 100:.1f}%" if out["on"].gap is not None else "n/a"
+        print(f"{name:24s} {a.edp:11.4e} {a.utilization:5.2f} {b.edp:13.4e} "
+              f"{b.utilization:5.2f} {r:6.3f} {gap:>6s}  {plans or 'nothing to pad'}")
+    print(f"geomean imperfect / perfect-only EDP: {geomean(ratios):.3f} over {len(ratios)} layers")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=60.0, help="mapper time per design")
     ap.add_argument("--layer-seconds", type=float, default=30.0, help="time per layer and method")
     ap.add_argument("--only", choices=["refs", "others", "ex05", "layers", "conv2_1",
-                                       "threads", "anytime"])
+                                       "threads", "anytime", "imperfect"])
     a = ap.parse_args()
-    if not SHARED.exists():
+    if not SHARED.exists() and a.only != "imperfect":  # imperfect: bundled designs only
         print(f"needs {SHARED}", file=sys.stderr)
         return 1
     run = {"refs": lambda: section_refs(a.seconds), "others": lambda: section_others(a.seconds),
            "ex05": section_ex05, "layers": lambda: section_layers(a.layer_seconds),
            "conv2_1": lambda: section_conv2_1(a.seconds),
            "threads": lambda: section_threads(a.layer_seconds),
-           "anytime": lambda: section_anytime(a.seconds)}
+           "anytime": lambda: section_anytime(a.seconds),
+           "imperfect": lambda: section_imperfect(a.layer_seconds)}
     for k, f in run.items():
         if a.only in (None, k):
             f()

@@ -16,6 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="annealing processes (default: mapper.num_threads, else every core; "
                         "at most the cores there are)")
     p.add_argument("--seed", type=int, default=0, help="random seed (deterministic with 1 thread)")
+    p.add_argument("--imperfect", choices=["auto", "on", "off"], default=None,
+                   help="search imperfect (residual) factors too: auto (default: with the ruby "
+                        "template, remainders constraints, or a prime factor larger than a "
+                        "fan-out or buffer), on, off")
 
 
 def options_from(design, args: argparse.Namespace):
@@ -42,6 +46,7 @@ def options_from(design, args: argparse.Namespace):
         quiet=args.quiet,
         # a run bounded by candidates or stalled rounds repeats under any machine load
         deterministic=bool(mo.get("search_size") or mo.get("victory_condition")),
+        imperfect=getattr(args, "imperfect", None) or "auto",
     )
 
 
@@ -89,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-mapper.stats.txt'} (+ more); "
               f"{outcome.evaluated} candidates evaluated exactly, {outcome.estimated} estimated, "
               f"in {outcome.elapsed:.1f} s", file=sys.stderr)
+        plans = getattr(outcome, "imperfect", None)
+        if plans:
+            print("imperfect factors: also searched " + ", ".join(
+                "/".join(f"{k}={v}" for k, v in p.pads.items()) for p in plans)
+                + " (padded), converted to residual factors", file=sys.stderr)
     return 0
 
 

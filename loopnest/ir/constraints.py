@@ -42,6 +42,10 @@ class LevelConstraints:
     min_utilization: float | None = None  # `utilization`/`parallelism` min
     default_max_factor: int | None = None
     default_min_factor: int | None = None
+    # Timeloop's `remainders` (ruby mapspace): residual factors allowed at this level's
+    # temporal / spatial loops (the number is Timeloop's largest remainder there).
+    temporal_remainders: int | None = None
+    spatial_remainders: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,5 @@ class Constraints:
     # Where each constraint came from, for messages in the user's terms:
     # (level index, kind, text, "file:line").
     origins: tuple[tuple[int, str, str, str], ...] = ()
+    # The mapspace template (`mapspace: {template: ruby}` searches imperfect factors).
+    template: str = "uber"

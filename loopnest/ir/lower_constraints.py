@@ -82,6 +82,7 @@ class _Level:
     min_util: float | None = None
     dmax: int | None = None
     dmin: int | None = None
+    remainders: dict = field(default_factory=dict)  # kind -> Timeloop's `remainders`
 
 
 def parse_factor_items(value: Any) -> list[str]:
@@ -230,6 +231,12 @@ def lower_constraints(native: Any, workload: Any, architecture: Any,
             for key, attr in (("default_max_factor", "dmax"), ("default_min_factor", "dmin")):
                 if key in d:
                     setattr(lv, attr, int(d[key]))
+            if "remainders" in d:
+                r = d["remainders"]
+                if isinstance(r, bool) or not isinstance(r, int) or r < 0:
+                    raise _err(d, "remainders", f"remainders must be a non-negative integer, "
+                               f"got {r!r}")
+                lv.remainders[typ] = r
             for key in ("no_reuse", "no_temporal_reuse", "no_link_transfer"):
                 if key in d:
                     name = ("no_spatial_reuse" if typ == "spatial" else "no_temporal_reuse") \
@@ -263,7 +270,19 @@ def lower_constraints(native: Any, workload: Any, architecture: Any,
             raise _err(d, "type", f"unknown constraint type '{typ}'",
                        hint=_hint(typ, ["temporal", "spatial", "bypass", "dataspace",
                                         "max_overbooked_proportion", "utilization"], "type"))
-    return Constraints(levels=tuple(_freeze(lv) for lv in levels), origins=tuple(origins))
+    return Constraints(levels=tuple(_freeze(lv) for lv in levels), origins=tuple(origins),
+                       template=_template(native))
+
+
+def _template(native: Any) -> str:
+    """The mapspace template (`uber` unless `mapspace:` or `mapspace_constraints:` says)."""
+    if not isinstance(native, dict):
+        return "uber"
+    for key in ("mapspace", "mapspace_constraints"):
+        ms = native.get(key)
+        if isinstance(ms, dict) and ms.get("template"):
+            return str(ms["template"]).strip()
+    return "uber"
 
 
 def _freeze(lv: _Level) -> LevelConstraints:
@@ -280,4 +299,6 @@ def _freeze(lv: _Level) -> LevelConstraints:
         no_spatial_reuse=frozenset(lv.lists.get("no_spatial_reuse", ())),
         max_overbooked_proportion=lv.overbook, min_utilization=lv.min_util,
         default_max_factor=lv.dmax, default_min_factor=lv.dmin,
+        temporal_remainders=lv.remainders.get("temporal"),
+        spatial_remainders=lv.remainders.get("spatial"),
     )

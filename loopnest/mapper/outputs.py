@@ -46,6 +46,12 @@ def format_summary(outcome: SearchOutcome, metrics: tuple[str, ...], seed: int,
         f"threads: {threads}",
         f"timeout_s: {timeout}",
     ]
+    plans = getattr(outcome, "imperfect", None)
+    if plans is not None:  # imperfect factorization: the padded searches (imperfect.py)
+        lines.append("imperfect_padded_searches:" + "".join(
+            f"\n  - {{pads: {{{', '.join(f'{k}: {v}' for k, v in p.pads.items())}}}, "
+            f"seconds: {p.seconds:.3f}, converted: {p.converted}, best: {_num(p.best)}}}"
+            for p in plans) if plans else "imperfect_padded_searches: []")
     return "\n".join(lines) + "\n"
 
 

@@ -59,6 +59,9 @@ class SearchOptions:
     # to the wall time left) and wall limits are only generous caps; a run that stops on
     # search_size / victory_condition is then the same on every machine.
     deterministic: bool = False
+    # Imperfect (residual) factors: "auto" (ruby / remainders, or an awkward prime
+    # factor), "on" or "off"; searched by padding in mapper/imperfect.py.
+    imperfect: str = "auto"
 
 
 @dataclass
@@ -201,6 +204,10 @@ class Search:
                     self.best, self.best_res, self.best_cost = c, r, cst
                     self.history.append((time.monotonic() - self.t0, cst[0]))
                     self.improved_at = self.scorer.valid + self.est.count
+            elif cst == self.best_cost and c.key() < self.best.key():
+                # a tie: the smaller key wins, so the order in which workers report
+                # equal mappings cannot change the answer
+                self.best, self.best_res = c, r
         self._progress()
         return out
 
@@ -347,9 +354,7 @@ class Search:
                 raise explain_infeasible(sp)
             raise MapperError(f"CP-SAT found no tiling within the time limit ({status})",
                               hint="raise --timeout, or constrain the map space")
-        par, proven = model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
-        self.bound = lower_bound(sp, self.tables, par, proven,
-                                 _spatial_maxima(model, self._wall, setup_end))
+        self.bound = self._lower_bound(model, setup_end)
         size = _space_size(sp, self.opt.exhaustive_limit)
         self.t_search = time.monotonic()
         exhaustive = False
@@ -401,6 +406,12 @@ class Search:
                              self.est.count, self.gaps(), oaves,
                              stop_reason=self.stop_reason, improved_at=self.improved_at,
                              setup_s=self.t_search - self.t0)
+
+    def _lower_bound(self, model: TilingModel, setup_end: float) -> Bound:
+        """The bound of the space (a hook: imperfect.py's padded searches skip it)."""
+        par, proven = model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
+        return lower_bound(self.space, self.tables, par, proven,
+                           _spatial_maxima(model, self._wall, setup_end))
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
@@ -558,4 +569,9 @@ class Search:
 def run_search(space: MapSpace, tables: CostTables, batch_fn: BatchFn,
                options: SearchOptions) -> SearchOutcome:
     """Search `space`; raises MapperError with an explanation when it is empty."""
+    from loopnest.mapper.imperfect import run_imperfect  # hook: imperfect factorization
+
+    out = run_imperfect(space, tables, batch_fn, options)
+    if out is not None:
+        return out
     return Search(space, tables, batch_fn, options).run()

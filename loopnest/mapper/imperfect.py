@@ -1,0 +1,276 @@
+"""Imperfect factorization in the mapper: search padded workloads, keep residual mappings.
+
+Turned on by Timeloop's `ruby` mapspace template or a `remainders` constraint, by
+`SearchOptions.imperfect = "on"` (`--imperfect on`), and by default ("auto") when a
+dimension has a prime factor larger than a fan-out it may use or a buffer holds
+(`padding.awkward_dims`).
+
+How (docs/mapper.md, "Imperfect factorization"):
+
+1. the perfect-factor search of the real workload runs as always, with a share of the
+   time budget;
+2. each padding plan (`padding.padding_plans`: one dimension padded by at most 12.5 %
+   so that it fills a fan-out axis perfect factors leave idle) gets the same share:
+   the perfect-factor search (fast, batched model) on the padded workload;
+3. the best `TOP_K` distinct mappings of each padded search become residual mappings of
+   the real workload (`padding.to_residual`), are checked (`ir.residuals`, `ir.checker`)
+   and scored with the exact model on the real workload;
+4. the best of all, the perfect search's best included, is returned: imperfect search
+   never reports a worse mapping than the perfect-only search it contains.
+
+The reported bound then holds over imperfect mappings too (`imperfect_bound`): the
+divisor-based CP-SAT maxima of spatial products are not valid bounds there (197 rows
+of a matmul can use all 14 x 12 PEs with residuals), so spatial products are bounded by
+the fan-outs, user factor limits and the dimensions' bounds only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+from loopnest.energy.tables import CostTables
+from loopnest.errors import MapperError
+from loopnest.ir.checker import check_mapping
+from loopnest.ir.mapping import Mapping
+from loopnest.ir.residuals import residual_problems
+from loopnest.mapper.bound import Bound, MaxSpatial, lower_bound
+from loopnest.mapper.mapspace import Candidate, MapSpace, Tiling, build_mapspace
+from loopnest.mapper.objective import cost, strictly_less
+from loopnest.mapper.padding import (imperfect_wanted, padded_constraints, padded_workload,
+                                     padding_plans, remainder_slots)
+from loopnest.mapper.scoring import BatchFn, full_result, model_batch_fn
+
+TOP_K = 48  # best distinct padded mappings converted per padded search
+MIN_SLICE = 0.5  # seconds: the shortest search slice worth starting
+
+
+# -- the bound ---------------------------------------------------------------------------
+def relaxed_max_spatial(space: MapSpace) -> MaxSpatial:
+    """Upper bounds on products of spatial (and temporal) loop ends that hold for
+    imperfect mappings too: per fan-out axis, the mesh size or the product of what the
+    dimensions allowed there can use (their bound, or the user's factor limit),
+    whichever is smaller; overall never more than the product of the dimensions'
+    bounds (a loop never runs more distinct iterations than its dimension has)."""
+    wl = space.workload
+    bounds = wl.bounds
+
+    def cap(lv, a: int, d: int) -> int:
+        bd = lv.bounds[1 + a][d]
+        if not lv.spatial_allowed[a][d]:
+            return 1
+        c = bounds[d]
+        if bd.exact is not None:
+            c = min(c, bd.exact)
+        if bd.max is not None:
+            c = min(c, bd.max)
+        return max(1, c)
+
+    def f(dims: frozenset[int], levels: frozenset[int],
+          temporal: frozenset[int] = frozenset()) -> int:
+        if not levels or not (dims or temporal):
+            return 1
+        sp = 1
+        for i in levels:
+            lv = space.levels[i]
+            for a in (0, 1):
+                if lv.fanout[a] > 1:
+                    sp *= min(lv.fanout[a], math.prod(cap(lv, a, d) for d in dims))
+        t = math.prod(bounds[d] for d in temporal)
+        return max(1, min(sp * t, math.prod(bounds[d] for d in set(dims) | set(temporal))))
+
+    return f
+
+
+def imperfect_bound(space: MapSpace, tables: CostTables) -> Bound:
+    """Lower bounds on energy, cycles, EDP and last-level accesses over every mapping of
+    `space`, imperfect ones included (see `relaxed_max_spatial`)."""
+    ms = relaxed_max_spatial(space)
+    n = len(space.levels)
+    par = ms(frozenset(range(len(space.dims))), frozenset(range(n)))
+    b = lower_bound(space, tables, par, True, ms)
+    b.energy *= COUNT_SLACK  # reported counts may sit this far below the real work
+    return b
+
+
+# -- conversion ----------------------------------------------------------------------------
+def _cand_from_key(key: tuple) -> Candidate:
+    til, perms, keep = key
+    return Candidate(Tiling([[list(k) for k in lv] for lv in til]), list(perms),
+                     [frozenset(k) for k in keep])
+
+
+def convert(space: MapSpace, padded: MapSpace, cands: list[Candidate],
+            pads: dict[str, int]) -> list[Mapping]:
+    """Residual mappings of the real workload from padded candidates (invalid ones
+    dropped: Timeloop's residual rules, `remainders` slots, the independent checker)."""
+    from loopnest.mapper.padding import to_residual
+
+    wl = space.workload
+    real = {d: wl.bound(d) for d in pads}
+    allowed = remainder_slots(space.constraints) or None
+    out, seen = [], set()
+    for c in cands:
+        m = to_residual(padded.to_mapping(c), real, allowed)
+        if m is None or m in seen:
+            continue
+        seen.add(m)
+        if residual_problems(m, wl.bound_map):
+            continue
+        if check_mapping(wl, space.arch, m, space.constraints):
+            continue
+        out.append(m)
+    return out
+
+
+def _exact(space: MapSpace, tables: CostTables, mapping: Mapping):
+    """The exact model's full Result on the real workload (invalid on a model error)."""
+    from loopnest.errors import MappingError
+    from loopnest.model.result import Result
+
+    try:
+        return full_result(space.workload, space.arch, tables, mapping)
+    except MappingError as e:
+        return Result(valid=False, failure=e.message)
+
+
+# Timeloop truncates an imperfect fan-out's average replication to an integer, so its
+# compute count of a sound residual mapping can sit a little below the real MACs
+# (AlexNet conv1 with Q=8 over a Q=7,6 fan-out: 0.9983x). Counts down to this fraction
+# of the MACs are accepted, and the bound's energy is scaled by it.
+COUNT_SLACK = 0.98
+
+
+def faithful(result, macs: int) -> bool:
+    """A valid result whose compute count is at least COUNT_SLACK x the layer's MACs.
+    Timeloop counts the computes of an imperfect mapping as an average over the spatial
+    contexts it simulates, which for some residual patterns (a residual-1 loop above
+    others of the same dimension) falls to about half the real MACs, with the accesses
+    that go with them; such numbers are artefacts, so the mapper does not report those
+    mappings (and the bound, a bound on real work, need not hold for them)."""
+    return bool(result.valid) and result.computes >= COUNT_SLACK * macs
+
+
+def _top(search, metrics: tuple[str, ...], k: int) -> list[Candidate]:
+    """The padded search's best `k` distinct scored candidates, best first."""
+    items = [(cost(r, metrics), key) for key, r in search.scorer.cache.items() if r.valid]
+    items.sort(key=lambda x: x[0])
+    out = [_cand_from_key(key) for _, key in items[:k]]
+    if search.best is not None and all(c.key() != search.best.key() for c in out):
+        out.insert(0, search.best)
+    return out
+
+
+# -- the driver ----------------------------------------------------------------------------
+def _padded_search_class():
+    """`Search` without the lower bound: a padded layer's bound means nothing for the
+    real one, and its CP-SAT maxima would take seconds of the slice."""
+    from loopnest.mapper.search import Search
+
+    class PaddedSearch(Search):
+        def _lower_bound(self, model, setup_end: float) -> Bound:
+            return Bound(0.0, 0, 0.0, 0, False)
+
+    return PaddedSearch
+
+
+@dataclasses.dataclass
+class PlanReport:
+    """What one padded search gave (for the summary and the benchmark)."""
+
+    pads: dict[str, int]
+    seconds: float
+    converted: int
+    best: float | None  # first metric of its best residual mapping
+
+
+def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, options):
+    """The search with imperfect factors (module doc), or None when it is not wanted
+    (then the caller runs the perfect-factor search alone)."""
+    from loopnest.mapper.search import Search
+
+    mode = getattr(options, "imperfect", "auto") or "auto"
+    if not imperfect_wanted(space, mode):
+        return None
+    plans = padding_plans(space)
+    if not plans:  # nothing to pad: the perfect-factor search is the whole search
+        return None
+    runs = 1 + len(plans)
+    t0 = time.monotonic()
+    total = options.timeout
+    size = options.search_size
+
+    def opts_for(timeout: float):
+        return dataclasses.replace(options, timeout=timeout, imperfect="off",
+                                   search_size=-(-size // runs) if size else 0)
+
+    perfect = Search(space, tables, batch_fn, opts_for(total / runs))
+    out = perfect.run()
+    if out.status == "INTERRUPTED":
+        return out
+    start = t0 + out.setup_s  # the budget counts from the end of the first set-up
+    metrics = options.metrics
+    best_cost = cost(out.result, metrics) if out.result is not None else None
+    best_map, best_res, best_cand = out.mapping, out.result, out.candidate
+    evaluated, valid, estimated, tilings = out.evaluated, out.valid, out.estimated, out.tilings
+    history = list(out.history)
+    reports: list[PlanReport] = []
+    status = "FEASIBLE"
+    post = 0.0  # seconds the last conversion and exact re-scoring took
+    for j, pads in enumerate(plans):
+        left = total - (time.monotonic() - start)
+        share = left / (len(plans) - j) - out.setup_s - post
+        if share < MIN_SLICE and not size:
+            break
+        pw = padded_workload(space.workload, pads)
+        try:
+            psp = build_mapspace(pw, space.arch,
+                                 padded_constraints(space.constraints, space.workload, pads))
+            ps = _padded_search_class()(psp, tables, model_batch_fn(pw, space.arch, tables),
+                                        opts_for(max(share, MIN_SLICE)))
+            pout = ps.run()
+        except MapperError:
+            continue
+        t_post = time.monotonic()
+        maps = convert(space, psp, _top(ps, metrics, TOP_K), pads)
+        evaluated += pout.evaluated
+        estimated += pout.estimated
+        tilings += pout.tilings
+        rep = PlanReport(pads, pout.elapsed, len(maps), None)
+        if maps:
+            res = [_exact(space, tables, m) for m in maps]
+            valid += sum(bool(r.valid) for r in res)
+            for m, r in zip(maps, res):
+                if not faithful(r, space.workload.macs):
+                    continue
+                c = cost(r, metrics)
+                if rep.best is None or c[0] < rep.best:
+                    rep.best = c[0]
+                if best_cost is None or strictly_less(c, best_cost):
+                    best_cost, best_map, best_res, best_cand = c, m, r, None
+                    history.append((time.monotonic() - t0, c[0]))
+        reports.append(rep)
+        post = time.monotonic() - t_post
+        if pout.status == "INTERRUPTED":
+            status = "INTERRUPTED"
+            break
+    if best_map is not None and not best_res.storage:
+        best_res = full_result(space.workload, space.arch, tables, best_map)
+    bound = imperfect_bound(space, tables)
+    gaps = []
+    for m, v in zip(metrics, best_cost or ()):
+        b = bound.value(m)
+        gaps.append(max(0.0, v / b - 1.0) if b > 0 else None)
+    if best_cost is None:
+        gaps = [None] * len(metrics)
+    if status == "FEASIBLE" and gaps and all(g is not None and g <= 1e-12 for g in gaps):
+        status = "OPTIMAL"
+    outcome = dataclasses.replace(
+        out, candidate=best_cand, mapping=best_map, result=best_res, bound=bound,
+        gap=gaps[0] if gaps else None, gaps=gaps, status=status, evaluated=evaluated,
+        valid=valid, estimated=estimated, tilings=tilings,
+        elapsed=time.monotonic() - t0, exhaustive=False, history=sorted(history),
+        stop_reason="interrupted" if status == "INTERRUPTED" else
+        "timeout" if out.stop_reason in ("exhaustive", "proven") else out.stop_reason)
+    outcome.imperfect = reports  # type: ignore[attr-defined]
+    return outcome
