@@ -105,6 +105,10 @@ def check_loaded(spec: Any, purpose: str = "validate", *, require_mapping: bool 
         design = lower_design(native, require_mapping=require_mapping)
     except LoopnestError as e:  # missing top-level keys: name the (first) input file
         raise e.located(spec) from None
+    if isinstance(native, dict) and native.get("sparse_optimizations") is not None:
+        from loopnest.model.sparse.spec import parse_sparse
+
+        parse_sparse(native, design.workload, design.architecture)  # located errors
     search = purpose == "mapper" or (purpose == "validate" and design.mapping is None)
     if search:
         check_mapper_limits(design)
@@ -144,8 +148,22 @@ def _evaluate(design: Any, strict: bool, out: Checked) -> None:
     """The model's evaluation of a given mapping; a failure is a located warning."""
     from loopnest.model.evaluate import ModelOptions, evaluate
 
-    result = evaluate(design.workload, design.architecture, design.mapping, design.tables,
-                      ModelOptions())
+    native = design.native if isinstance(design.native, dict) else {}
+    if native.get("sparse_optimizations") is not None:  # compressed tiles, sparse checks
+        from loopnest.model.sparse.evaluate import evaluate_sparse
+        from loopnest.model.sparse.spec import parse_sparse
+
+        spec = parse_sparse(native, design.workload, design.architecture)
+        try:
+            result = evaluate_sparse(design.workload, design.architecture, design.mapping,
+                                     design.tables, spec, ModelOptions()).result
+        except LoopnestError as e:
+            from loopnest.model.result import Result
+
+            result = Result(valid=False, failure=e.message)
+    else:
+        result = evaluate(design.workload, design.architecture, design.mapping, design.tables,
+                          ModelOptions())
     if result.valid:
         return
     err = mapping_failure(design, result.failure or "invalid mapping")

@@ -35,11 +35,27 @@ def run(args: argparse.Namespace) -> int:
     design = load_design_from_args(args, require_mapping=True)
     opts = ModelOptions(link_transfers=not args.no_link_transfers,
                         new_stride_rule=args.new_stride_rule)
-    result = evaluate(design.workload, design.architecture, design.mapping, design.tables, opts)
+    sparse = _sparse_spec(design)
+    if sparse is not None and sparse.present:
+        from loopnest.errors import LoopnestError
+        from loopnest.model.sparse.evaluate import evaluate_sparse
+        from loopnest.report.sparse_stats import format_sparse_stats
+
+        try:
+            sres = evaluate_sparse(design.workload, design.architecture, design.mapping,
+                                   design.tables, sparse, opts)
+        except LoopnestError as e:  # a sparse rule the mapping breaks: point at the section
+            raise e.located(design.native.get("sparse_optimizations")) from None
+        result = sres.result
+        stats_text = format_sparse_stats(sres) if result.valid else ""
+    else:
+        result = evaluate(design.workload, design.architecture, design.mapping, design.tables,
+                          opts)
+        stats_text = format_stats(result) if result.valid else ""
     if not result.valid:
         raise mapping_failure(design, result.failure or "invalid mapping")
     files = {
-        "stats.txt": format_stats(result),
+        "stats.txt": stats_text,
         "map.txt": format_map_txt(result),
         "map.yaml": format_map_yaml(design.workload, design.architecture, design.mapping),
     }
@@ -52,6 +68,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
               f"{len(out) - 1} more)", file=sys.stderr)
     return 0
+
+
+def _sparse_spec(design):
+    """The design's SparseSpec when it has `sparse_optimizations` (else None)."""
+    native = design.native or {}
+    if not isinstance(native, dict) or native.get("sparse_optimizations") is None:
+        return None
+    from loopnest.model.sparse.spec import parse_sparse
+
+    return parse_sparse(native, design.workload, design.architecture)
 
 
 def _plots(result) -> dict[str, bytes]:

@@ -80,6 +80,9 @@ class BatchResult:
     _tables: CostTables = field(repr=False, default=None)
     _options: ModelOptions | None = field(repr=False, default=None)
     _cache: dict = field(repr=False, default_factory=dict)
+    # Sparseloop spec (loopnest.model.sparse.spec.SparseSpec) of a sparse design: every
+    # entry is then scored by the exact sparse model.
+    _sparse: object = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -88,16 +91,38 @@ class BatchResult:
         """Why entry i was evaluated by the exact model (None if it was not)."""
         if not self.exact_fallback[i]:
             return None
+        if _is_sparse(self._sparse):
+            return "sparse optimizations"
         return coverage_gap(self._workload, self._arch, self._mappings[i], self._tables)
 
     def result(self, i: int) -> Result:
         """Full `Result` of entry i (exact evaluator, computed lazily and cached)."""
         r = self._cache.get(i)
         if r is None:
-            r = evaluate(self._workload, self._arch, self._mappings[i], self._tables,
-                         self._options)
+            if _is_sparse(self._sparse):
+                r = _sparse_result(self._workload, self._arch, self._mappings[i], self._tables,
+                                   self._sparse, self._options)
+            else:
+                r = evaluate(self._workload, self._arch, self._mappings[i], self._tables,
+                             self._options)
             self._cache[i] = r
         return r
+
+
+def _is_sparse(spec: object) -> bool:
+    return spec is not None and bool(getattr(spec, "present", False))
+
+
+def _sparse_result(workload: Workload, arch: Architecture, mapping: Mapping, tables: CostTables,
+                   spec: object, options: ModelOptions | None) -> Result:
+    """The exact sparse model's Result (invalid, with the reason, where it cannot model)."""
+    from loopnest.errors import LoopnestError
+    from loopnest.model.sparse.evaluate import evaluate_sparse
+
+    try:
+        return evaluate_sparse(workload, arch, mapping, tables, spec, options).result
+    except LoopnestError as e:
+        return Result(valid=False, failure=e.message)
 
 
 def coverage_gap(workload: Workload, arch: Architecture, mapping: Mapping,
@@ -144,8 +169,13 @@ def plain_data_spaces(workload: Workload) -> list[bool]:
 
 
 def evaluate_many(workload: Workload, architecture: Architecture, mappings: list[Mapping],
-                  tables: CostTables, options: ModelOptions | None = None) -> BatchResult:
-    """Evaluate a batch of mappings; see the module docstring for the fast path's coverage."""
+                  tables: CostTables, options: ModelOptions | None = None,
+                  sparse: object = None) -> BatchResult:
+    """Evaluate a batch of mappings; see the module docstring for the fast path's coverage.
+
+    `sparse`: the design's SparseSpec; a design with `sparse_optimizations` has no closed
+    form here, so every entry falls back to the exact sparse model (reason "sparse
+    optimizations")."""
     options = options or ModelOptions()
     arch = architecture
     mappings = list(mappings)
@@ -161,11 +191,12 @@ def evaluate_many(workload: Workload, architecture: Architecture, mappings: list
     fallback = np.ones(B, dtype=bool)
     res = BatchResult(valid, energy, cycles, np.full(B, np.nan), reads, fills, updates, fallback,
                       _workload=workload, _arch=arch, _mappings=mappings, _tables=tables,
-                      _options=options)
+                      _options=options, _sparse=sparse)
     if B == 0:
         return res
     plain = plain_data_spaces(workload)
-    if all(affine_data_spaces(workload)) and not unpriced(arch, tables):
+    if all(affine_data_spaces(workload)) and not unpriced(arch, tables) \
+            and not _is_sparse(sparse):
         for lo in range(0, B, CHUNK):  # chunks keep the [chunk, loops] arrays cache-sized
             chunk = mappings[lo:lo + CHUNK]
             na = flatten(workload, chunk, N)
