@@ -15,6 +15,7 @@ import pytest
 
 from loopnest import archlib
 from loopnest.cli import main
+from tests.fixtures.problems import matmul_text
 
 DESIGNS = ["eyeriss_like", "gemmini_like", "nvdla_like", "pim_isaac_like", "pim_sram_cim",
            "shidiannao_like", "simba_like", "simple_os", "simple_ws", "tpu_v1_like"]
@@ -46,17 +47,7 @@ CONV = """problem:
     - {name: Outputs, projection: [[[N]], [[M]], [[Q]], [[P]]], read_write: true}
   instance: {C: 16, M: 32, R: 3, S: 3, N: 1, P: 8, Q: 8}
 """
-MATMUL = """problem:
-  version: 0.4
-  shape:
-    name: matmul
-    dimensions: [C, M, N]
-    data_spaces:
-    - {name: Weights, projection: [[[C]], [[M]]]}
-    - {name: Inputs, projection: [[[N]], [[C]]]}
-    - {name: Outputs, projection: [[[N]], [[M]]], read_write: true}
-  instance: {C: 64, M: 64, N: 32}
-"""
+MATMUL = matmul_text(C=64, M=64, N=32)
 MACS = {"conv": 16 * 32 * 9 * 64, "matmul": 64 * 64 * 32}
 
 

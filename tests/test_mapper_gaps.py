@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from tests.fixtures.problems import matmul_text
 
-MATMUL = """problem:
-  version: 0.4
-  shape:
-    name: matmul
-    dimensions: [C, M, N]
-    data_spaces:
-    - {name: Weights, projection: [[[C]], [[M]]]}
-    - {name: Inputs, projection: [[[N]], [[C]]]}
-    - {name: Outputs, projection: [[[N]], [[M]]], read_write: true}
-  instance: {C: 64, M: 48, N: 12}
-"""
+MATMUL = matmul_text(C=64, M=48, N=12)
 
 
 def _arch_files() -> list[str]:
@@ -76,8 +67,7 @@ def test_exhaustive_search_proves_every_metric(tmp_path: Path, capsys) -> None:
     at the best delay) is far below the best energy here."""
     from loopnest.cli import main
 
-    (tmp_path / "mm.yaml").write_text(MATMUL.replace("{C: 64, M: 48, N: 12}",
-                                                     "{C: 2, M: 1, N: 1}"))
+    (tmp_path / "mm.yaml").write_text(matmul_text(C=2, M=1, N=1))
     assert main(["mapper", *_arch_files(), str(tmp_path / "mm.yaml"), "-o", str(tmp_path / "o"),
                  "--set", "mapper.optimization_metrics=[delay, energy]",
                  "--timeout", "5", "--seed", "1", "--threads", "1", "-q"]) == 0

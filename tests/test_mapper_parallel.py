@@ -11,18 +11,9 @@ from loopnest.mapper.mapspace import build_mapspace
 from loopnest.mapper.parallel import available_cores, resolve_threads
 from loopnest.mapper.scoring import model_batch_fn
 from loopnest.mapper.search import SearchOptions, run_search
+from tests.fixtures.problems import matmul_text
 
-MATMUL = """problem:
-  version: 0.4
-  shape:
-    name: matmul
-    dimensions: [C, M, N]
-    data_spaces:
-    - {name: Weights, projection: [[[C]], [[M]]]}
-    - {name: Inputs, projection: [[[N]], [[C]]]}
-    - {name: Outputs, projection: [[[N]], [[M]]], read_write: true}
-  instance: {C: 96, M: 64, N: 24}
-"""
+MATMUL = matmul_text(C=96, M=64, N=24)
 
 
 @pytest.fixture(scope="module")
