@@ -61,7 +61,11 @@ def manifest(folder: Path) -> Path:
 
 
 def sweep(out: Path, net: Path, evaluations: int, *extra: str) -> float:
-    """One `loopnest sweep` in a fresh process; its wall time."""
+    """One `loopnest sweep` in a fresh process and a fresh folder (a sweep resumes
+    the points already in its sweep.csv); its wall time."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
     args = [sys.executable, "-m", "loopnest.cli", "sweep", "--arch", "simple_ws",
             "--network", str(net), *GRID, "--evaluations-per-layer", str(evaluations),
             "--seed", "0", "--no-cache", "--no-plots", "-q", "-o", str(out), *extra]

@@ -49,6 +49,16 @@ def _distributed() -> Any:
     return distributed
 
 
+def warm_worker() -> None:
+    """Import what a layer task needs (run on every Dask worker when the sweep starts)."""
+    import importlib
+
+    from loopnest.network.runner import PRELOAD
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 @contextlib.contextmanager
 def open_executor(scheduler: str | None, jobs: int,
                   given: Executor | None = None) -> Iterator[tuple[Executor | None, str]]:
@@ -78,6 +88,13 @@ def open_executor(scheduler: str | None, jobs: int,
                         hint="start it with `dask scheduler` and give the address it prints "
                              "(tcp://HOST:8786)") from None
     executor = client.get_executor(retries=RETRIES, pure=False)
+    try:
+        # warm the workers (imports) while this process renders the points, as the local
+        # pool's forkserver preloads the mapper; a worker that joins later warms on its
+        # first task instead
+        client.run(warm_worker, wait=False)
+    except Exception:  # noqa: BLE001 - warming is an optimisation, never an error
+        pass
     try:
         workers = len(client.scheduler_info().get("workers", {}))
         where = (f"Dask {'LocalCluster' if cluster else 'scheduler'} "

@@ -249,19 +249,19 @@ def run_sweep(req: SweepRequest,
     sheet = SweepSheet(outdir / NAME, spec.swept)
     sheet.start(sorted(kept.values(), key=lambda r: int(r["point"])))
 
-    rendered = [render_point(spec, p, pid, shapes, req.energy_models, req.strict)
-                for p, pid in zip(points, pids) if pid not in kept]
-    if _same_error(rendered) and not kept and rendered[0].exc is not None:
-        raise rendered[0].exc  # the design files are wrong: exit 2 at their file and line
-    warnings = sorted({w for rp in rendered for w in rp.warnings})
-    warnings += [f"warning: {u}: every value renders the same design (a variable the "
-                 "design does not use?)" for u in unused_variables(spec, rendered)]
-    plan = plan_tasks(rendered)
-    collect = _Collector(req, rendered, plan, net, of_layer, sheet)
-    info = {"network": net, "shapes": shapes, "points": len(points), "resumed": len(kept),
-            "pending": len(rendered), "tasks": len(plan.tasks), "warnings": warnings,
-            "dropped": len(stale), "invalid": sum(1 for rp in rendered if not rp.ok)}
     with open_executor(req.scheduler, req.jobs, req.executor) as (executor, where):
+        rendered = [render_point(spec, p, pid, shapes, req.energy_models, req.strict)
+                    for p, pid in zip(points, pids) if pid not in kept]
+        if _same_error(rendered) and not kept and rendered[0].exc is not None:
+            raise rendered[0].exc  # the design files are wrong: exit 2 at their file and line
+        warnings = sorted({w for rp in rendered for w in rp.warnings})
+        warnings += [f"warning: {u}: every value renders the same design (a variable the "
+                     "design does not use?)" for u in unused_variables(spec, rendered)]
+        plan = plan_tasks(rendered)
+        collect = _Collector(req, rendered, plan, net, of_layer, sheet)
+        info = {"network": net, "shapes": shapes, "points": len(points), "resumed": len(kept),
+                "pending": len(rendered), "tasks": len(plan.tasks), "warnings": warnings,
+                "dropped": len(stale), "invalid": sum(1 for rp in rendered if not rp.ok)}
         info["where"] = where
         if on_start is not None:
             on_start(info)
