@@ -24,18 +24,8 @@ from loopnest.mapper.padding import (awkward_dims, imperfect_wanted, padded_cons
 from loopnest.mapper.scoring import model_batch_fn
 from loopnest.mapper.search import Search, SearchOptions, run_search
 from loopnest.model.evaluate import evaluate
+from tests.fixtures.problems import matmul_text
 
-MATMUL = """problem:
-  version: 0.4
-  shape:
-    name: matmul
-    dimensions: [C, M, N]
-    data_spaces:
-    - {{name: Weights, projection: [[[C]], [[M]]]}}
-    - {{name: Inputs, projection: [[[N]], [[C]]]}}
-    - {{name: Outputs, projection: [[[N]], [[M]]], read_write: true}}
-  instance: {{C: {C}, M: {M}, N: {N}}}
-"""
 CONV = """problem:
   version: 0.4
   shape:
@@ -68,7 +58,7 @@ def files(tmp_path_factory):
 
 
 def _design(files, C=16, M=97, N=16, extra=(), dram=True, conv=None):
-    text = CONV.format(**conv) if conv else MATMUL.format(C=C, M=M, N=N)
+    text = CONV.format(**conv) if conv else matmul_text(C=C, M=M, N=N)
     prob = files(text, f"p{abs(hash(text))}.yaml")
     more = [files(t, f"x{abs(hash(t))}.yaml") for t in extra]
     return load_design([str(p) for p in design_files("eyeriss_like")] + [prob] + more,
@@ -157,7 +147,7 @@ def test_imperfect_search_fills_the_array_and_round_trips(files, tmp_path, capsy
     """M = 97 (prime, > 12 rows, does not fit 14 columns) with unlimited DRAM bandwidth:
     perfect factors leave most PEs idle, residual factors fill them. The written
     map.yaml uses Timeloop's residual syntax and loads back with the same numbers."""
-    prob = files(MATMUL.format(C=16, M=97, N=16), "m97.yaml")
+    prob = files(matmul_text(C=16, M=97, N=16), "m97.yaml")
     arch = [str(p) for p in design_files("eyeriss_like")]
     common = ["--var", "dram_gbps=0", "--timeout", "4", "--threads", "1"]
     util = {}

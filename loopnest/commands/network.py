@@ -70,19 +70,31 @@ def _files(args: argparse.Namespace) -> list[str]:
     return files
 
 
-def request_from(args: argparse.Namespace):
-    """The pipeline's request from the command line."""
+def check_budget_flags(args: argparse.Namespace) -> None:
+    """--jobs, --evaluations-per-layer and --timeout-per-layer must be positive."""
     from loopnest.errors import SpecError
-    from loopnest.network.cache import default_cache_dir
-    from loopnest.network.pipeline import NetworkRequest
-    from loopnest.network.runner import default_jobs
-    from loopnest.spec.load import parse_var_args
 
     for flag, v in (("--jobs", args.jobs), ("--evaluations-per-layer", args.evaluations_per_layer),
                     ("--timeout-per-layer", args.timeout_per_layer)):
         if v is not None and v <= 0:
             raise SpecError(f"{flag} must be positive, got {v}")
-    cache = None if args.no_cache else Path(args.cache_dir or default_cache_dir()).expanduser()
+
+
+def cache_dir_from(args: argparse.Namespace) -> Path | None:
+    """The layer cache folder of --cache-dir / the per-user default (None: --no-cache)."""
+    from loopnest.network.cache import default_cache_dir
+
+    return None if args.no_cache else Path(args.cache_dir or default_cache_dir()).expanduser()
+
+
+def request_from(args: argparse.Namespace):
+    """The pipeline's request from the command line."""
+    from loopnest.network.pipeline import NetworkRequest
+    from loopnest.network.runner import default_jobs
+    from loopnest.spec.load import parse_var_args
+
+    check_budget_flags(args)
+    cache = cache_dir_from(args)
     return NetworkRequest(
         files=_files(args), network=args.network, outdir=args.output_dir,
         variables=parse_var_args(args.var), sets=list(args.sets), jobs=args.jobs or default_jobs(),

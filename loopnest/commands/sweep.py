@@ -96,19 +96,15 @@ def spec_from(args: argparse.Namespace):
 
 
 def request_from(args: argparse.Namespace):
-    from loopnest.errors import SpecError
-    from loopnest.network.cache import default_cache_dir
+    from loopnest.commands.network import cache_dir_from, check_budget_flags
     from loopnest.network.runner import default_jobs
     from loopnest.sweep.executors import check_scheduler
     from loopnest.sweep.run import SweepRequest
 
-    for flag, v in (("--jobs", args.jobs), ("--evaluations-per-layer", args.evaluations_per_layer),
-                    ("--timeout-per-layer", args.timeout_per_layer)):
-        if v is not None and v <= 0:
-            raise SpecError(f"{flag} must be positive, got {v}")
+    check_budget_flags(args)
     if args.scheduler:
         check_scheduler(args.scheduler)
-    cache = None if args.no_cache else Path(args.cache_dir or default_cache_dir()).expanduser()
+    cache = cache_dir_from(args)
     return SweepRequest(spec=spec_from(args), outdir=args.output_dir,
                         jobs=args.jobs or default_jobs(), scheduler=args.scheduler or None,
                         cache_dir=cache, energy_models=args.energy_models,
