@@ -566,28 +566,16 @@ def map_layer(design: Design, timeout: float | None = None, evaluations: int | N
     """
     from loopnest.checks.design import (check_mapper_limits, check_mapper_options,
                                         check_min_capacity)
-    from loopnest.ir.checker import check_mapping
-    from loopnest.mapper.mapspace import build_mapspace
-    from loopnest.mapper.scoring import model_batch_fn
-    from loopnest.mapper.search import run_search
+    from loopnest.mapper.design_search import search_design
 
     ir = design.ir
     check_mapper_limits(ir)
     check_min_capacity(ir)
     check_mapper_options(ir)
     opts = search_options(design, timeout, evaluations, seed, threads, metrics)
-    space = build_mapspace(ir.workload, ir.architecture, ir.constraints)
-    batch = model_batch_fn(ir.workload, ir.architecture, ir.tables)
-    outcome = run_search(space, ir.tables, batch, opts)
-    if outcome.status == "INTERRUPTED":
-        raise KeyboardInterrupt
-    if outcome.result is None or outcome.mapping is None:
-        raise MapperError("no valid mappings found within the search criteria",
-                          hint=f"{outcome.evaluated} candidates evaluated; raise the "
-                               "timeout or evaluations, or relax the constraints")
-    bad = check_mapping(ir.workload, ir.architecture, outcome.mapping, ir.constraints)
-    if bad:
-        raise MapperError(f"internal: best mapping fails the validity check: {bad[0]}")
+    outcome = search_design(ir, opts, "no valid mappings found within the search criteria",
+                            "raise the timeout or evaluations, or relax the constraints",
+                            interrupted_raises=True)
     return Result(kind="mapper", design=design, mapping=outcome.mapping, stats=outcome.result,
                   search=outcome, options=opts)
 

@@ -52,11 +52,8 @@ def options_from(design, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from loopnest.errors import MapperError
-    from loopnest.ir.checker import check_mapping
-    from loopnest.mapper.mapspace import build_mapspace
     from loopnest.mapper.outputs import format_summary, mapper_files
-    from loopnest.mapper.scoring import model_batch_fn
-    from loopnest.mapper.search import run_search
+    from loopnest.mapper.design_search import search_design
     from loopnest.report.files import check_outdir, write_output_set
 
     if args.timeout is not None and not args.timeout > 0:
@@ -64,16 +61,8 @@ def run(args: argparse.Namespace) -> int:
     check_outdir(args.output_dir)  # a bad -o is an error before the search
     design = load_design_from_args(args, require_mapping=False)
     opts = options_from(design, args)
-    space = build_mapspace(design.workload, design.architecture, design.constraints)
-    batch = model_batch_fn(design.workload, design.architecture, design.tables)
-    outcome = run_search(space, design.tables, batch, opts)
-    if outcome.result is None or outcome.mapping is None:
-        raise MapperError("no valid mappings found within the search criteria",
-                          hint=f"{outcome.evaluated} candidates evaluated; raise --timeout "
-                               "or relax the constraints")
-    bad = check_mapping(design.workload, design.architecture, outcome.mapping, design.constraints)
-    if bad:  # never write a mapping our own checker rejects
-        raise MapperError(f"internal: best mapping fails the validity check: {bad[0]}")
+    outcome = search_design(design, opts, "no valid mappings found within the search criteria",
+                            "raise --timeout or relax the constraints")
     files = mapper_files(design.workload, design.architecture, outcome)
     try:
         from loopnest.commands.common import echo_files

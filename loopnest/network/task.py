@@ -197,11 +197,8 @@ def _outer(result: Any) -> tuple[float, int, float | None]:
 def run_layer(task: LayerTask) -> LayerRecord:
     """Map one layer (exceptions propagate; `map_layer` turns them into records)."""
     from loopnest.errors import MapperError
-    from loopnest.mapper.checker import check_mapping
-    from loopnest.mapper.mapspace import build_mapspace
     from loopnest.mapper.outputs import format_summary, mapper_files
-    from loopnest.mapper.scoring import model_batch_fn
-    from loopnest.mapper.search import run_search
+    from loopnest.mapper.design_search import search_design
     from loopnest.spec.yamlnodes import parse_yaml
 
     t0 = time.monotonic()
@@ -213,18 +210,8 @@ def run_layer(task: LayerTask) -> LayerRecord:
     if prep.cycle_seconds is None:
         prep.cycle_seconds = clock_of(design, spec)
     opts = search_options(design, task.budget)
-    space = build_mapspace(design.workload, design.architecture, design.constraints)
-    batch = model_batch_fn(design.workload, design.architecture, design.tables)
-    out = run_search(space, design.tables, batch, opts)
-    if out.status == "INTERRUPTED":
-        raise KeyboardInterrupt
-    if out.result is None or out.mapping is None:
-        raise MapperError("no valid mapping found within the budget",
-                          hint=f"{out.evaluated} candidates evaluated; raise the budget or "
-                               "relax the constraints")
-    bad = check_mapping(design.workload, design.architecture, out.mapping, design.constraints)
-    if bad:
-        raise MapperError(f"internal: best mapping fails the validity check: {bad[0]}")
+    out = search_design(design, opts, "no valid mapping found within the budget",
+                        "raise the budget or relax the constraints", interrupted_raises=True)
     r = out.result
     files: dict[str, str] = {}
     if task.want_files:
