@@ -8,7 +8,9 @@ a random-sampling baseline with equal wall time), conv2_1 (best, bound, gap afte
 threads (all cores vs one thread: EDP after 30 s and time to equal quality), anytime
 (EDP after 5 s vs 60 s on the example designs, 6 ResNet-18 and 6 ViT layers), imperfect
 (prime-sized layers on the bundled eyeriss_like: EDP with imperfect search / perfect-only
-at the same budget, per layer and geomean; --layer-seconds each).
+at the same budget, per layer and geomean; --layer-seconds each), sparse (sparse designs
+mapped on the sparse model: EDP against each design's reference mapping, --sparse-seconds
+each).
 """
 from __future__ import annotations
 
@@ -49,20 +51,30 @@ def load(files: list[Path], var: dict | None = None):
 
 def mapper(design, seconds: float, seed: int = 0, threads: int = 1,
            metrics: tuple[str, ...] | None = None):
-    from loopnest.mapper.checker import check_mapping
-    from loopnest.mapper.mapspace import build_mapspace
+    """The mapper as `loopnest mapper` runs it (sparse designs on the sparse model),
+    best mapping checked."""
+    from loopnest.mapper.design_search import search_design
     from loopnest.mapper.objective import parse_metrics
-    from loopnest.mapper.scoring import model_batch_fn
-    from loopnest.mapper.search import SearchOptions, run_search
+    from loopnest.mapper.search import SearchOptions
 
-    sp = build_mapspace(design.workload, design.architecture, design.constraints)
-    fn = model_batch_fn(design.workload, design.architecture, design.tables)
     opts = SearchOptions(metrics=metrics or parse_metrics(design.mapper_options or {}),
                          timeout=seconds, seed=seed, quiet=True, threads=threads)
-    out = run_search(sp, design.tables, fn, opts)
-    bad = check_mapping(design.workload, design.architecture, out.mapping, design.constraints)
-    assert not bad, bad
-    return out
+    return search_design(design, opts, "no valid mapping", "")
+
+
+def model_edp(design) -> float | None:
+    """EDP of the design's own mapping: the sparse model's for a sparse design."""
+    from loopnest.model.evaluate import evaluate
+    from loopnest.model.sparse.evaluate import sparse_result
+    from loopnest.model.sparse.spec import design_sparse
+
+    sparse = design_sparse(design.native, design.workload, design.architecture)
+    if sparse is not None:
+        r = sparse_result(design.workload, design.architecture, design.mapping, design.tables,
+                          sparse)
+    else:
+        r = evaluate(design.workload, design.architecture, design.mapping, design.tables)
+    return r.edp if r.valid else None
 
 
 def random_baseline(design, seconds: float, seed: int = 0):
@@ -125,8 +137,6 @@ def random_baseline(design, seconds: float, seed: int = 0):
 
 def ref_edp(design, ref_dir: Path, files: list[Path], var: dict | None):
     """EDP of the reference mapping under our model, and as printed in the ref stats."""
-    from loopnest.model.evaluate import evaluate
-
     printed = None
     for line in (ref_dir / "timeloop-mapper.stats.txt").read_text().splitlines():
         if line.startswith("EDP(J*cycle):"):
@@ -134,8 +144,7 @@ def ref_edp(design, ref_dir: Path, files: list[Path], var: dict | None):
     try:
         plain = [f for f in files if "constraints" not in f.name]
         d2 = load(plain + [ref_dir / "timeloop-mapper.map.yaml"], var)
-        r = evaluate(d2.workload, d2.architecture, d2.mapping, d2.tables)
-        return (r.edp if r.valid else None), printed
+        return model_edp(d2), printed
     except Exception as e:  # noqa: BLE001 - report and fall back to the printed figure
         print(f"    (reference mapping not evaluable: {str(e).splitlines()[0]})")
         return None, printed
@@ -487,12 +496,56 @@ def section_imperfect(seconds: float) -> None:
     print(f"geomean imperfect / perfect-only EDP: {geomean(ratios):.3f} over {len(ratios)} layers")
 
 
+def section_sparse(seconds: float, limit: int | None = None) -> None:
+    """Sparse designs mapped on the sparse model: the mapper's EDP against the EDP of
+    each design's reference mapping under the same model (target: ratio <= 1)."""
+    print(f"\n== Sparse designs: mapper EDP / reference mapping EDP (sparse model, "
+          f"{seconds:g} s, 1 thread) ==")
+    cases = []
+    rd = DESIGNS / "sparseloop" / "01.2.1-DUDU-dot-product" / "ref_outputs" / "default_problem"
+    files = [DESIGNS / "top.yaml.jinja2", rd / "timeloop-mapper.ERT.yaml",
+             rd / "timeloop-mapper.ART.yaml"]
+    var = {"architecture": "sparseloop/01.2.1-DUDU-dot-product"}
+    cases.append(("01.2.1-DUDU-dot-product", files, var, rd))
+    gen = sorted((SHARED / "corpus" / "sparse").glob("c*"))[:limit]
+    for c in gen:
+        cases.append((c.name, [c / "parsed-processed-input.yaml", c / "timeloop-model.ERT.yaml",
+                               c / "timeloop-model.ART.yaml"], None, None))
+    ratios = []
+    print(f"{'case':28s} {'ref EDP':>11s} {'ours EDP':>11s} {'ratio':>7s} {'gap':>9s}")
+    for name, files, var, rd in cases:
+        try:
+            d = load(files, var)
+            if rd is not None:
+                ref = ref_edp(d, rd, files, var)[0]
+            else:
+                ref = model_edp(d)
+            out = mapper(d, seconds)
+            ratio = out.result.edp / ref
+            ratios.append(ratio)
+            gap = f"{out.gap * 100:.0f}%" if out.gap is not None else "n/a"
+            flag = "" if ratio <= 1 + 1e-9 else "  > 1"
+            print(f"{name:28s} {ref:11.4e} {out.result.edp:11.4e} {ratio:7.3f} {gap:>9s}{flag}")
+        except Exception as e:  # noqa: BLE001
+            ratios.append(float("inf"))
+            print(f"{name:28s} FAILED: {str(e).splitlines()[0]}")
+    ok = sum(r <= 1 + 1e-9 for r in ratios)
+    fin = [r for r in ratios if math.isfinite(r)]
+    g = math.exp(sum(math.log(r) for r in fin) / len(fin)) if fin else float("nan")
+    print(f"at or below the reference: {ok}/{len(ratios)}; worst {max(ratios):.3f}, "
+          f"geomean {g:.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=60.0, help="mapper time per design")
     ap.add_argument("--layer-seconds", type=float, default=30.0, help="time per layer and method")
     ap.add_argument("--only", choices=["refs", "others", "ex05", "layers", "conv2_1",
-                                       "threads", "anytime", "imperfect"])
+                                       "threads", "anytime", "imperfect", "sparse"])
+    ap.add_argument("--sparse-seconds", type=float, default=15.0,
+                    help="time per sparse design (sparse section)")
+    ap.add_argument("--sparse-cases", type=int, default=None,
+                    help="generated sparse cases to map (default: all)")
     a = ap.parse_args()
     if not SHARED.exists() and a.only != "imperfect":  # imperfect: bundled designs only
         print(f"needs {SHARED}", file=sys.stderr)
@@ -502,7 +555,8 @@ def main() -> int:
            "conv2_1": lambda: section_conv2_1(a.seconds),
            "threads": lambda: section_threads(a.layer_seconds),
            "anytime": lambda: section_anytime(a.seconds),
-           "imperfect": lambda: section_imperfect(a.layer_seconds)}
+           "imperfect": lambda: section_imperfect(a.layer_seconds),
+           "sparse": lambda: section_sparse(a.sparse_seconds, a.sparse_cases)}
     for k, f in run.items():
         if a.only in (None, k):
             f()

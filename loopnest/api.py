@@ -414,29 +414,36 @@ class Result:
         from loopnest.commands.common import echo_files
         from loopnest.report.maptxt import format_map_txt
         from loopnest.report.mapyaml import format_map_yaml
-        from loopnest.report.stats import format_stats
 
         ir = self.design.ir
         if self.kind == "mapper":
             from loopnest.mapper.outputs import format_summary, mapper_files
 
             files = {f"timeloop-mapper.{k}": v for k, v in
-                     mapper_files(ir.workload, ir.architecture, self.search).items()}
+                     mapper_files(ir.workload, ir.architecture, self.search, ir.tables).items()}
             files.update({f"timeloop-mapper.{k}": v for k, v in echo_files(ir).items()})
             o = self.options
             files["loopnest-mapper.summary.yaml"] = format_summary(
                 self.search, o.metrics, o.seed, o.threads, o.timeout)
             return files
-        files = {"stats.txt": format_stats(self.stats), "map.txt": format_map_txt(self.stats),
+        files = {"stats.txt": self.stats_text, "map.txt": format_map_txt(self.stats),
                  "map.yaml": format_map_yaml(ir.workload, ir.architecture, self.mapping)}
         files.update(echo_files(ir))
         return {f"timeloop-model.{k}": v for k, v in files.items()}
 
     @property
     def stats_text(self) -> str:
-        """timeloop-*.stats.txt as text."""
+        """timeloop-*.stats.txt as text (Sparseloop's layout for a sparse design)."""
         from loopnest.report.stats import format_stats
 
+        ir = self.design.ir
+        sparse = _sparse_of(ir)
+        if sparse is not None and self.mapping is not None:
+            from loopnest.model.sparse.evaluate import evaluate_sparse
+            from loopnest.report.sparse_stats import format_sparse_stats
+
+            return format_sparse_stats(evaluate_sparse(ir.workload, ir.architecture,
+                                                       self.mapping, ir.tables, sparse))
         return format_stats(self.stats)
 
     @property
@@ -469,6 +476,13 @@ def _dataframe(records: list[dict[str, Any]]):
 
 
 # --------------------------------------------------------------------------- model
+
+def _sparse_of(ir: Any):
+    """The lowered design's SparseSpec (None for a dense design)."""
+    from loopnest.model.sparse.spec import design_sparse
+
+    return design_sparse(ir.native, ir.workload, ir.architecture)
+
 
 def evaluate(design: Design, mapping: Any = None, *, ignore_constraints: bool = False,
              link_transfers: bool = True, new_stride_rule: bool = False) -> Result:
@@ -508,7 +522,13 @@ def evaluate(design: Design, mapping: Any = None, *, ignore_constraints: bool = 
             raise MappingError(f"the mapping breaks this design's constraints: {bad[0]}",
                                hint="pass ignore_constraints=True to evaluate it anyway")
     opts = ModelOptions(link_transfers=link_transfers, new_stride_rule=new_stride_rule)
-    stats = model(ir.workload, ir.architecture, mapping, ir.tables, opts)
+    sparse = _sparse_of(ir)
+    if sparse is not None:  # Sparseloop's model, as `loopnest model` runs it
+        from loopnest.model.sparse.evaluate import sparse_result
+
+        stats = sparse_result(ir.workload, ir.architecture, mapping, ir.tables, sparse, opts)
+    else:
+        stats = model(ir.workload, ir.architecture, mapping, ir.tables, opts)
     if not stats.valid:
         raise mapping_failure(dataclasses.replace(ir, mapping=mapping),
                               stats.failure or "invalid mapping")

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from(design, args)
     outcome = search_design(design, opts, "no valid mappings found within the search criteria",
                             "raise --timeout or relax the constraints")
-    files = mapper_files(design.workload, design.architecture, outcome)
+    files = mapper_files(design.workload, design.architecture, outcome, design.tables)
     try:
         from loopnest.commands.common import echo_files
 

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     design = load_design_from_args(args, require_mapping=True)
     opts = ModelOptions(link_transfers=not args.no_link_transfers,
                         new_stride_rule=args.new_stride_rule)
-    sparse = _sparse_spec(design)
+    from loopnest.model.sparse.spec import design_sparse
+
+    sparse = design_sparse(design.native, design.workload, design.architecture)
     if sparse is not None and sparse.present:
         from loopnest.errors import LoopnestError
         from loopnest.model.sparse.evaluate import evaluate_sparse
@@ -69,15 +71,6 @@ def run(args: argparse.Namespace) -> int:
               f"{len(out) - 1} more)", file=sys.stderr)
     return 0
 
-
-def _sparse_spec(design):
-    """The design's SparseSpec when it has `sparse_optimizations` (else None)."""
-    native = design.native or {}
-    if not isinstance(native, dict) or native.get("sparse_optimizations") is None:
-        return None
-    from loopnest.model.sparse.spec import parse_sparse
-
-    return parse_sparse(native, design.workload, design.architecture)
 
 
 def _plots(result) -> dict[str, bytes]:

@@ -37,8 +37,11 @@ def _order_ok(order: list[str], prefix: str, suffix: str, nonunit: set[str]) -> 
 
 
 def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
-                  constraints: Constraints | None = None) -> list[str]:
-    """Return the list of violations (empty when the mapping is valid)."""
+                  constraints: Constraints | None = None,
+                  occupancy: list[dict[str, float] | None] | None = None) -> list[str]:
+    """Return the list of violations (empty when the mapping is valid). `occupancy`: per
+    level, the fraction of its dense words a kept tile occupies (a sparse design's
+    compressed tiles, at fixed-structured densities); None = dense words."""
     errs: list[str] = []
     dims = workload.dimensions
     bound = workload.bound_map
@@ -80,6 +83,9 @@ def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
             tiles = {ds: math.ceil(round(dens.get(ds, 1.0) * t, 9)) for ds, t in tiles.items()}
             if over >= 1.0:
                 cap = None
+        elif occupancy is not None and i < len(occupancy) and occupancy[i]:
+            frac = occupancy[i]
+            tiles = {ds: math.ceil(round(frac.get(ds, 1.0) * t, 9)) for ds, t in tiles.items()}
         used = sum(tiles[ds] for ds in kept)
         if cap is not None and used > cap:
             errs.append(f"{st.name}: tiles {', '.join(f'{ds}:{tiles[ds]}' for ds in kept)} "

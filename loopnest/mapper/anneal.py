@@ -182,7 +182,7 @@ def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool,
         from loopnest.mapper.objective import cost
         from loopnest.mapper.scoring import Scorer, model_batch_fn
 
-        scorer = Scorer(model_batch_fn(space.workload, space.arch, tables))
+        scorer = Scorer(model_batch_fn(space.workload, space.arch, tables, space.sparse))
         _WORKER["scorer"] = scorer
 
         def exact_many(cands: list[Candidate]) -> list[float]:

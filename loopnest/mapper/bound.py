@@ -251,6 +251,21 @@ def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
     return Bound(energy, cycles, lla, max_parallelism, proven)
 
 
+def sparse_scaled(bound: Bound, fraction: float) -> Bound:
+    """The bound of a sparse design from its dense bound: every count scaled by
+    `fraction`, the product of all tensors' densities. It assumes what Sparseloop's
+    model does: compression, gating and skipping remove at most the accesses, computes
+    and cycles that a zero of some tensor makes unnecessary (a tile of n points holds
+    density x n nonzeros on average, so it is empty with probability at most
+    1 - density), and an actual action costs what its dense action costs (metadata,
+    gated and skipped actions only add). Cycles scale too: Sparseloop's cycles count
+    the actual computes and accesses, so gating and compressed formats shorten them as
+    well as skipping does."""
+    f = min(1.0, max(0.0, fraction))
+    return Bound(bound.energy * f, max(1, math.floor(bound.cycles * f)),
+                 bound.last_level_accesses * f, bound.max_parallelism, bound.proven)
+
+
 def _bandwidth_cycles(space: MapSpace, i: int, dists: dict[str, int], max_par: int,
                       max_spatial: MaxSpatial) -> int:
     """Cycles level `i`'s bandwidth forces on every mapping: the words it must move

@@ -19,15 +19,19 @@ def search_design(design: Any, options: Any, empty: str, advice: str,
     from loopnest.mapper.scoring import model_batch_fn
     from loopnest.mapper.search import run_search
 
-    space = build_mapspace(design.workload, design.architecture, design.constraints)
-    batch = model_batch_fn(design.workload, design.architecture, design.tables)
+    from loopnest.model.sparse.spec import design_sparse
+
+    sparse = design_sparse(getattr(design, "native", None), design.workload,
+                           design.architecture)
+    space = build_mapspace(design.workload, design.architecture, design.constraints, sparse)
+    batch = model_batch_fn(design.workload, design.architecture, design.tables, sparse)
     outcome = run_search(space, design.tables, batch, options)
     if interrupted_raises and outcome.status == "INTERRUPTED":
         raise KeyboardInterrupt
     if outcome.result is None or outcome.mapping is None:
         raise MapperError(empty, hint=f"{outcome.evaluated} candidates evaluated; {advice}")
     bad = check_mapping(design.workload, design.architecture, outcome.mapping,
-                        design.constraints)
+                        design.constraints, [lv.density for lv in space.levels])
     if bad:
         raise MapperError(f"internal: best mapping fails the validity check: {bad[0]}")
     return outcome

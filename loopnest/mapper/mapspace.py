@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.constraints import Constraints, FactorBound, LevelConstraints
@@ -140,6 +140,8 @@ class MapSpace:
     levels: list[LevelSpace]
     min_parallelism: float | None = None  # product of used/available fan-out
     notes: list[str] = field(default_factory=list)
+    # The design's SparseSpec (loopnest.model.sparse.spec), None for a dense design.
+    sparse: Any = field(default=None, repr=False, compare=False)
     _level_cache: dict = field(default_factory=dict, repr=False, compare=False)
     _ranks: list | None = field(default=None, repr=False, compare=False)
     _checks: list | None = field(default=None, repr=False, compare=False)
@@ -297,8 +299,10 @@ def _perm_idx(text: str, dims: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def build_mapspace(workload: Workload, arch: Architecture,
-                   constraints: Constraints | None = None) -> MapSpace:
-    """Derive the map space of `workload` on `arch` under `constraints`."""
+                   constraints: Constraints | None = None, sparse: Any = None) -> MapSpace:
+    """Derive the map space of `workload` on `arch` under `constraints`. `sparse`: the
+    design's SparseSpec: candidates are then scored by the sparse model, and a tile kept
+    with a representation format at a level occupies its compressed size there."""
     n = len(arch.storage)
     if constraints is None or not constraints.levels:
         constraints = Constraints(tuple(LevelConstraints() for _ in range(n)))
@@ -361,6 +365,8 @@ def build_mapspace(workload: Workload, arch: Architecture,
             else:
                 dens = dict(workload.densities)
                 density = {ds: float(dens.get(ds, 1.0)) for ds in ds_names}
+        if sparse is not None and density is None:
+            density = compressed_occupancy(sparse, i, ds_names)
         min_used = int(math.ceil(cap * st.min_utilization)) if cap and st.min_utilization else 0
         # No tile exceeds all the data: a larger size cannot bind (and would overflow
         # CP-SAT's 64-bit integers); a larger minimum stays unreachable.
@@ -378,7 +384,24 @@ def build_mapspace(workload: Workload, arch: Architecture,
             keep_fixed=keep_fixed, bypass_fixed=bypass_fixed, keep_free=keep_free, lc=lc,
             density=density,
         ))
-    return MapSpace(workload, arch, constraints, levels, min_par, notes)
+    return MapSpace(workload, arch, constraints, levels, min_par, notes, sparse=sparse)
+
+
+def compressed_occupancy(sparse: Any, level: int, ds_names: tuple[str, ...]
+                         ) -> dict[str, float] | None:
+    """Per data space, the fraction of its dense words a tile kept at `level` occupies
+    under the sparse model (None when all are dense). A tile kept with a representation
+    format holds its maximum occupancy: ceil(density x words) for a fixed-structured
+    density, as the sparse model's capacity check counts it. Other distributions keep
+    dense words (their maximum occupancy is the whole tile but for tiny tensors), so
+    the space never admits a tile the sparse model would refuse for its data words."""
+    out = {}
+    for ds in ds_names:
+        d = sparse.densities.get(ds)
+        fixed = d is not None and d.distribution == "fixed_structured"
+        out[ds] = float(d.density) if fixed and sparse.format_of(level, ds) is not None \
+            else 1.0
+    return out if any(v < 1.0 for v in out.values()) else None
 
 
 def footprint(workload: Workload, ext: list[int]) -> dict[str, int]:

@@ -1,9 +1,14 @@
 """The mapper's output files: Timeloop's set plus loopnest-mapper.summary.yaml."""
 from __future__ import annotations
 
+from loopnest.energy.tables import CostTables
 from loopnest.ir.architecture import Architecture
 from loopnest.ir.workload import Workload
 from loopnest.mapper.search import SearchOutcome
+
+
+SPARSE_BOUND = ("every count at least its dense bound x the product of all densities; "
+                "actual actions cost what dense ones do")
 
 
 def _num(x: float | None) -> str:
@@ -46,6 +51,12 @@ def format_summary(outcome: SearchOutcome, metrics: tuple[str, ...], seed: int,
         f"threads: {threads}",
         f"timeout_s: {timeout}",
     ]
+    if outcome.sparse is not None:
+        lines[1:1] = [
+            "model: sparse  # Sparseloop's model: densities, formats, gating, skipping",
+            "scoring: exact  # no batched closed form covers sparse optimizations",
+            f"bound_assumes: {SPARSE_BOUND}",
+        ]
     plans = getattr(outcome, "imperfect", None)
     if plans is not None:  # imperfect factorization: the padded searches (imperfect.py)
         lines.append("imperfect_padded_searches:" + "".join(
@@ -55,14 +66,24 @@ def format_summary(outcome: SearchOutcome, metrics: tuple[str, ...], seed: int,
     return "\n".join(lines) + "\n"
 
 
-def mapper_files(workload: Workload, arch: Architecture, outcome: SearchOutcome) -> dict[str, str]:
-    """timeloop-mapper.{stats.txt, map.txt, map.yaml, oaves.csv} for the best mapping."""
+def mapper_files(workload: Workload, arch: Architecture, outcome: SearchOutcome,
+                 tables: CostTables | None = None) -> dict[str, str]:
+    """timeloop-mapper.{stats.txt, map.txt, map.yaml, oaves.csv} for the best mapping
+    (a sparse design's stats in Sparseloop's layout, which needs the `tables`)."""
     from loopnest.report.maptxt import format_map_txt
     from loopnest.report.mapyaml import format_map_yaml
     from loopnest.report.stats import format_stats
 
+    if outcome.sparse is not None and tables is not None:
+        from loopnest.model.sparse.evaluate import evaluate_sparse
+        from loopnest.report.sparse_stats import format_sparse_stats
+
+        stats = format_sparse_stats(evaluate_sparse(workload, arch, outcome.mapping, tables,
+                                                    outcome.sparse))
+    else:
+        stats = format_stats(outcome.result)
     return {
-        "stats.txt": format_stats(outcome.result),
+        "stats.txt": stats,
         "map.txt": format_map_txt(outcome.result),
         "map.yaml": format_map_yaml(workload, arch, outcome.mapping),
         "oaves.csv": "".join(row + "\n" for row in outcome.oaves),

@@ -89,10 +89,12 @@ def awkward_dims(space: MapSpace) -> dict[int, str]:
 def imperfect_wanted(space: MapSpace, mode: str = "auto") -> bool:
     """Whether to search imperfect factors: `mode` "on"/"off", or "auto": when the
     constraints ask for it (ruby / remainders) or a dimension is awkward. Sparse
-    (overbooked) spaces are left to the perfect search."""
+    spaces (overbooked levels, densities, sparse optimizations) are left to the perfect
+    search: residual factors are not checked against Sparseloop."""
     if mode == "off":
         return False
-    if any(lv.density is not None for lv in space.levels) or space.workload.densities:
+    if any(lv.density is not None for lv in space.levels) or space.workload.densities \
+            or space.sparse is not None:
         return False
     if mode == "on":
         return True

@@ -15,21 +15,29 @@ BatchFn = Callable[[Sequence[Mapping]], list[Result]]
 
 
 def full_result(workload: Workload, arch: Architecture, tables: CostTables,
-                mapping: Mapping) -> Result:
-    """The exact model's full Result (for the reports) of one mapping."""
+                mapping: Mapping, sparse: object = None) -> Result:
+    """The exact model's full Result (for the reports) of one mapping; the sparse
+    model's when `sparse` (a SparseSpec) is given."""
+    if sparse is not None:
+        from loopnest.model.sparse.evaluate import sparse_result
+
+        return sparse_result(workload, arch, mapping, tables, sparse)
     evaluate = importlib.import_module("loopnest.model.evaluate").evaluate
     return evaluate(workload, arch, mapping, tables)
 
 
-def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables) -> BatchFn:
-    """`evaluate_many` when the batched model exists, else a loop over `evaluate`."""
+def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables,
+                   sparse: object = None) -> BatchFn:
+    """`evaluate_many` when the batched model exists, else a loop over `evaluate`.
+    `sparse`: the design's SparseSpec; every mapping is then scored by the exact sparse
+    model (the closed form does not cover sparse optimizations)."""
     try:
         batch = importlib.import_module("loopnest.model.batch").evaluate_many
     except (ImportError, AttributeError):
         batch = None
     if batch is not None:
         def batched(maps: Sequence[Mapping]) -> list[Result]:
-            br = batch(workload, arch, list(maps), tables)
+            br = batch(workload, arch, list(maps), tables, sparse=sparse)
             fb = getattr(br, "exact_fallback", None)
             batched.closed_form = fb is not None and not bool(fb.any())
             out = []

@@ -88,6 +88,8 @@ class SearchOutcome:
     stop_reason: str = ""
     improved_at: int = 0  # candidates scored when the best was last improved
     setup_s: float = 0.0  # of `elapsed`: first CP-SAT tiling and the bound, before the search
+    # The SparseSpec every candidate was scored with (sparse model); None: dense design.
+    sparse: object = None
 
 
 def _level_costs(space: MapSpace, tables: CostTables) -> list[float]:
@@ -270,12 +272,14 @@ class Search:
         """Anneal on the exact model when its batched closed form covers these
         candidates (then batches of chains cost tens of microseconds per mapping and
         link transfers are seen), else on the surrogate, unless the space uses
-        directives the surrogate does not model. Deterministic, so seeded runs
-        repeat. True = exact."""
+        directives the surrogate does not model or is sparse (the surrogate is dense:
+        it sees neither compressed traffic nor the format rules that make a sparse
+        candidate invalid). Deterministic, so seeded runs repeat. True = exact."""
         if self.opt.evaluator != "auto":
             return self.opt.evaluator == "exact"
         self._exact_many(probe)
-        return self.scorer.closed_form or not self.est.sur.faithful
+        return self.scorer.closed_form or not self.est.sur.faithful \
+            or self.space.sparse is not None
 
     # -- phases ---------------------------------------------------------------------
     def _variants(self, tiling: Tiling, keep: list[frozenset[str]]) -> list[Candidate]:
@@ -398,20 +402,26 @@ class Search:
         mapping = sp.to_mapping(self.best) if self.best is not None else None
         if mapping is not None and not self.best_res.storage:
             # Batched scores carry totals only: the reports need the full exact Result.
-            self.best_res = full_result(sp.workload, sp.arch, self.tables, mapping)
+            self.best_res = full_result(sp.workload, sp.arch, self.tables, mapping, sp.sparse)
         oaves = self._oaves_rows()
         return SearchOutcome(self.best, mapping, self.best_res, self.bound, gap, status,
                              self.scorer.evaluated, self.scorer.valid,
                              time.monotonic() - self.t0, tilings, exhaustive, self.history,
                              self.est.count, self.gaps(), oaves,
                              stop_reason=self.stop_reason, improved_at=self.improved_at,
-                             setup_s=self.t_search - self.t0)
+                             setup_s=self.t_search - self.t0, sparse=sp.sparse)
 
     def _lower_bound(self, model: TilingModel, setup_end: float) -> Bound:
         """The bound of the space (a hook: imperfect.py's padded searches skip it)."""
         par, proven = model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
-        return lower_bound(self.space, self.tables, par, proven,
-                           _spatial_maxima(model, self._wall, setup_end))
+        b = lower_bound(self.space, self.tables, par, proven,
+                        _spatial_maxima(model, self._wall, setup_end))
+        if self.space.sparse is not None:
+            from loopnest.mapper.bound import sparse_scaled
+            from loopnest.model.sparse.analysis import nonzero_fraction
+
+            b = sparse_scaled(b, nonzero_fraction(self.space.workload, self.space.sparse))
+        return b
 
     def _rounds(self, model: TilingModel, first: Tiling, keep0: list[frozenset[str]]) -> int:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
@@ -551,7 +561,7 @@ class Search:
         rows = []
         for k in sorted(self._oaves)[:limit]:
             m = sp.to_mapping(self._oaves[k][1])
-            r = full_result(sp.workload, sp.arch, self.tables, m)
+            r = full_result(sp.workload, sp.arch, self.tables, m, sp.sparse)
             if r.valid:
                 rows.append(oaves_row(sp.workload, sp.arch, m, r))
         return rows

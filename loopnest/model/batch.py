@@ -100,8 +100,10 @@ class BatchResult:
         r = self._cache.get(i)
         if r is None:
             if _is_sparse(self._sparse):
-                r = _sparse_result(self._workload, self._arch, self._mappings[i], self._tables,
-                                   self._sparse, self._options)
+                from loopnest.model.sparse.evaluate import sparse_result
+
+                r = sparse_result(self._workload, self._arch, self._mappings[i], self._tables,
+                                  self._sparse, self._options)
             else:
                 r = evaluate(self._workload, self._arch, self._mappings[i], self._tables,
                              self._options)
@@ -111,18 +113,6 @@ class BatchResult:
 
 def _is_sparse(spec: object) -> bool:
     return spec is not None and bool(getattr(spec, "present", False))
-
-
-def _sparse_result(workload: Workload, arch: Architecture, mapping: Mapping, tables: CostTables,
-                   spec: object, options: ModelOptions | None) -> Result:
-    """The exact sparse model's Result (invalid, with the reason, where it cannot model)."""
-    from loopnest.errors import LoopnestError
-    from loopnest.model.sparse.evaluate import evaluate_sparse
-
-    try:
-        return evaluate_sparse(workload, arch, mapping, tables, spec, options).result
-    except LoopnestError as e:
-        return Result(valid=False, failure=e.message)
 
 
 def coverage_gap(workload: Workload, arch: Architecture, mapping: Mapping,

@@ -216,7 +216,7 @@ def run_layer(task: LayerTask) -> LayerRecord:
     files: dict[str, str] = {}
     if task.want_files:
         files = {f"timeloop-mapper.{k}": v
-                 for k, v in mapper_files(design.workload, design.architecture, out).items()}
+                 for k, v in mapper_files(design.workload, design.architecture, out, design.tables).items()}
         if prep.echoes is None:
             from loopnest.commands.common import echo_files
 

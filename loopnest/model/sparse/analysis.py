@@ -96,6 +96,15 @@ class SparseOutcome:
     compute_xy: tuple | None = None                        # spatial skipping: max (X, Y)
 
 
+def nonzero_fraction(workload: Workload, spec: SparseSpec) -> float:
+    """The product of every tensor's expected density: the smallest fraction of a dense
+    count that the sparse optimizations can leave (what the mapper's bound assumes)."""
+    out = 1.0
+    for m in density_models(workload, spec).values():
+        out *= m.expected_density()
+    return out
+
+
 def density_models(workload: Workload, spec: SparseSpec) -> dict:
     """Each data space's density model, bound to its whole tensor."""
     sizes = workload.tile_sizes()

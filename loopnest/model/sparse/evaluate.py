@@ -172,3 +172,15 @@ def _ideal_cycles(sc: SparseCompute, avg: float) -> float:
 def _imperfect(mapping: Mapping) -> bool:
     return any(lp.residual is not None and lp.residual != lp.end
                for lm in mapping.levels for lp in list(lm.temporal) + list(lm.spatial))
+
+
+def sparse_result(workload: Workload, arch: Architecture, mapping: Mapping, tables: CostTables,
+                  spec: SparseSpec, options: ModelOptions | None = None) -> Result:
+    """The exact sparse model's Result (invalid, with the reason, where it cannot model):
+    what the mapper and the batched model score a sparse design's candidates with."""
+    from loopnest.errors import LoopnestError
+
+    try:
+        return evaluate_sparse(workload, arch, mapping, tables, spec, options).result
+    except LoopnestError as e:
+        return Result(valid=False, failure=e.message)

@@ -381,3 +381,11 @@ def parse_sparse(native: Any, workload: Workload, arch: Architecture) -> SparseS
             levels[i] = LevelSparse(name=name, formats=formats, actions=actions)
     return SparseSpec(densities=densities, levels=levels, metadata=md, compute_gating=gating,
                       compute_skipping=skipping, present=True)
+
+
+def design_sparse(native: Any, workload: Workload, arch: Architecture) -> SparseSpec | None:
+    """The SparseSpec of a design with `sparse_optimizations` (None for a dense design,
+    which keeps the dense model and report byte for byte)."""
+    if not isinstance(native, dict) or native.get("sparse_optimizations") is None:
+        return None
+    return parse_sparse(native, workload, arch)
