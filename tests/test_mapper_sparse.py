@@ -160,3 +160,16 @@ def test_sparse_scaled_by_hand():
     b = sparse_scaled(Bound(1000.0, 99, 40.0, 8, True), 0.25)
     assert (b.energy, b.cycles, b.last_level_accesses) == (250.0, 24, 10.0)
     assert sparse_scaled(Bound(1.0, 2, 1.0, 1, True), 0.01).cycles == 1  # never 0
+
+
+def test_banded_condition_tile_overhanging_its_tensor():
+    """A mapper candidate can condition on a tile wider than its banded tensor (64 of a
+    32x32 tensor's columns); only the part inside the tensor counts, where the raw
+    formula gave NaN and crashed the search."""
+    from loopnest.model.sparse.density import DensityModel
+    from loopnest.model.sparse.spec import DensitySpec
+
+    m = DensityModel(DensitySpec("banded", 1.0, band_width=3), 1024, (32, 32))
+    inside = m.prob_empty(32, (1, 32))
+    assert inside == inside and 0.0 <= inside < 1.0
+    assert m.prob_empty(64, (1, 64)) == inside

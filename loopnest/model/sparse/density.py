@@ -157,7 +157,14 @@ class DensityModel:
         """P(a tile of `shape` points is all zeros)."""
         if shape == 0:
             return 1.0
-        return self.probability(shape, 0, box)
+        p = self.probability(shape, 0, box)
+        if p != p and self.is_banded and box is not None and len(box) == len(self.tensor_box):
+            # A condition tile that overhangs its banded tensor (a mapper's candidate; no
+            # Timeloop reference reaches it): only the part inside the tensor can hold
+            # nonzeros.
+            inside = tuple(min(b, t) for b, t in zip(box, self.tensor_box))
+            return self.probability(math.prod(inside), 0, inside)
+        return p
 
     def occupancy_at(self, shape: int, confidence: float = 1.0, box: tuple | None = None) -> int:
         """Nonzeros the tile holds with probability `confidence` (Timeloop's max occupancy)."""

@@ -184,3 +184,6 @@ def sparse_result(workload: Workload, arch: Architecture, mapping: Mapping, tabl
         return evaluate_sparse(workload, arch, mapping, tables, spec, options).result
     except LoopnestError as e:
         return Result(valid=False, failure=e.message)
+    except (ArithmeticError, ValueError) as e:  # one candidate, not the whole search
+        return Result(valid=False, failure=f"internal: the sparse model cannot evaluate "
+                                           f"this mapping ({e})")
