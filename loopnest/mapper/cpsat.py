@@ -51,6 +51,9 @@ class TilingModel:
         self.groups: list[Group] = []
         self.lits: list[cp_model.IntVar] = []
         self.nogoods = 0
+        # (tiling, keep) of the widest parallelism max_parallelism() found: a start that
+        # fills the array, so early mappings are not stuck at low utilization
+        self.widest: tuple[Tiling, list[frozenset[str]]] | None = None
         self._build()
 
     # -- construction ---------------------------------------------------------------
@@ -433,6 +436,9 @@ class TilingModel:
         solver.parameters.num_workers = 1
         st = solver.Solve(m2)
         if st == cp_model.OPTIMAL or st == cp_model.FEASIBLE:
+            if dims is None and levels is None and not temporal:
+                # the clone keeps the variables' indices: its solution is a tiling here
+                self.widest = (self._extract(solver), self._extract_keep(solver))
             ub = math.exp(solver.BestObjectiveBound() / 1e6 + 1e-4)
             return min(full, int(math.floor(ub))), st == cp_model.OPTIMAL
         return full, False

@@ -432,7 +432,9 @@ class Search:
         self._model = model
         self._tilings = 0
         self._cp_done = False
-        self._pending = [(first, keep0)]
+        # the first tiling, then the widest-parallelism one (pending starts pop from the end)
+        self._pending = ([model.widest] if model.widest is not None
+                         and model.widest[0].key() != first.key() else []) + [(first, keep0)]
         sp = self.space
         start0 = Candidate(first.copy(), moves.random_orders(sp, first, self.rng), list(keep0))
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
