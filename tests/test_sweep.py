@@ -527,3 +527,28 @@ def test_dask_cluster_gives_the_local_rows_even_when_a_worker_dies(design: dict,
     assert killed, "no worker was busy: the kill did not happen mid-run"
     assert rc == 0
     assert _strip(_csv(out / "sweep.csv")) == _strip(_csv(local_run / "sweep.csv"))
+
+
+def test_dask_workers_stop_their_profiler_when_a_sweep_opens() -> None:
+    """The sweep stops each worker's 10 ms stack sampler (it competes for the GIL with
+    the layer tasks); a real one-worker cluster on 127.0.0.1."""
+    distributed = pytest.importorskip("distributed")
+    from loopnest.sweep.executors import open_executor
+
+    def profiling(dask_worker=None) -> bool:
+        return dask_worker.periodic_callbacks["profile"].is_running()
+
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    watcher = distributed.Client(cluster)
+    try:
+        assert list(watcher.run(profiling).values()) == [True]
+        with open_executor(cluster.scheduler_address, 1) as (executor, where):
+            assert "1 worker" in where
+            deadline = time.monotonic() + 60
+            while any(watcher.run(profiling).values()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert list(watcher.run(profiling).values()) == [False]
+    finally:
+        watcher.close()
+        cluster.close()
