@@ -11,7 +11,10 @@ How (docs/mapper.md, "Imperfect factorization"):
    time budget;
 2. each padding plan (`padding.padding_plans`: one dimension padded by at most 12.5 %
    so that it fills a fan-out axis perfect factors leave idle) gets the same share:
-   the perfect-factor search (fast, batched model) on the padded workload;
+   the perfect-factor search (fast, batched model) on the padded workload. A timed
+   search of at least `SCOUT_MIN` s per run first gives every run a `SCOUT_SLICE`
+   scouting slice, so that a good mapping (on an awkward layer, often a padded one)
+   comes within seconds, then splits the rest evenly (the perfect search runs again);
 3. the best `TOP_K` distinct mappings of each padded search become residual mappings of
    the real workload (`padding.to_residual`), are checked (`ir.residuals`, `ir.checker`)
    and scored with the exact model on the real workload;
@@ -43,6 +46,8 @@ from loopnest.mapper.scoring import BatchFn, full_result, model_batch_fn
 
 TOP_K = 48  # best distinct padded mappings converted per padded search
 MIN_SLICE = 0.5  # seconds: the shortest search slice worth starting
+SCOUT_SLICE = 1.0  # seconds: each run's first, scouting slice of a timed search
+SCOUT_MIN = 8.0  # seconds per run: shorter timed searches skip the scouting round
 
 
 # -- the bound ---------------------------------------------------------------------------
@@ -174,6 +179,48 @@ def _padded_search_class():
     return PaddedSearch
 
 
+class _Merged:
+    """The best over the perfect-factor searches and the converted padded mappings,
+    with the counters and the history of improvements (seconds from `t0`)."""
+
+    def __init__(self, first, metrics: tuple[str, ...], t0: float) -> None:
+        self.metrics, self.t0 = metrics, t0
+        self.best_cost = cost(first.result, metrics) if first.result is not None else None
+        self.best_map, self.best_res, self.best_cand = first.mapping, first.result, \
+            first.candidate
+        self.evaluated, self.valid = first.evaluated, first.valid
+        self.estimated, self.tilings = first.estimated, first.tilings
+        self.history = list(first.history)
+
+    def count(self, out) -> None:
+        self.evaluated += out.evaluated
+        self.estimated += out.estimated
+        self.tilings += out.tilings
+
+    def offer(self, c: tuple, m, r, cand) -> None:
+        if self.best_cost is None or strictly_less(c, self.best_cost):
+            self.best_cost, self.best_map, self.best_res, self.best_cand = c, m, r, cand
+            self.history.append((time.monotonic() - self.t0, c[0]))
+
+    def add_search(self, out) -> None:
+        """A later perfect-factor search: its counters, its improvements on the best so
+        far (at their own times), and its best if better."""
+        self.count(out)
+        self.valid += out.valid
+        if out.result is None or out.mapping is None:
+            return
+        shift = time.monotonic() - out.elapsed - self.t0  # its clock started then
+        prev = self.best_cost[0] if self.best_cost is not None else math.inf
+        c = cost(out.result, self.metrics)
+        if self.best_cost is None or strictly_less(c, self.best_cost):
+            for t, v in out.history:
+                if v < prev:
+                    self.history.append((t + shift, v))
+                    prev = v
+            self.best_cost, self.best_map, self.best_res, self.best_cand = \
+                c, out.mapping, out.result, out.candidate
+
+
 @dataclasses.dataclass
 class PlanReport:
     """What one padded search gave (for the summary and the benchmark)."""
@@ -199,29 +246,45 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     t0 = time.monotonic()
     total = options.timeout
     size = options.search_size
+    # A timed search first scouts every run briefly, so a good answer (often a padded
+    # one, on awkward layers) comes within seconds; then every run gets its share of
+    # what is left. A candidate budget splits evenly, in one round (reproducible).
+    scout = not size and total >= SCOUT_MIN * runs
 
     def opts_for(timeout: float):
         return dataclasses.replace(options, timeout=timeout, imperfect="off",
                                    search_size=-(-size // runs) if size else 0)
 
-    perfect = Search(space, tables, batch_fn, opts_for(total / runs))
+    perfect = Search(space, tables, batch_fn, opts_for(SCOUT_SLICE if scout else total / runs))
     out = perfect.run()
     if out.status == "INTERRUPTED":
         return out
     start = t0 + out.setup_s  # the budget counts from the end of the first set-up
     metrics = options.metrics
-    best_cost = cost(out.result, metrics) if out.result is not None else None
-    best_map, best_res, best_cand = out.mapping, out.result, out.candidate
-    evaluated, valid, estimated, tilings = out.evaluated, out.valid, out.estimated, out.tilings
-    history = list(out.history)
+    acc = _Merged(out, metrics, t0)
     reports: list[PlanReport] = []
     status = "FEASIBLE"
     post = 0.0  # seconds the last conversion and exact re-scoring took
-    for j, pads in enumerate(plans):
+    queue: list = [(pads, SCOUT_SLICE if scout else None) for pads in plans]
+    if scout:
+        queue += [(None, None)] + [(pads, None) for pads in plans]
+    for j, (pads, slice_s) in enumerate(queue):
         left = total - (time.monotonic() - start)
-        share = left / (len(plans) - j) - out.setup_s - post
+        if slice_s is None:
+            share = left / sum(1 for _, s_ in queue[j:] if s_ is None) - out.setup_s - post
+        else:
+            share = min(slice_s, left - out.setup_s - post)
         if share < MIN_SLICE and not size:
-            break
+            if slice_s is None:
+                break
+            continue
+        if pads is None:  # the perfect-factor search again, with its full share
+            again = Search(space, tables, batch_fn, opts_for(share)).run()
+            acc.add_search(again)
+            if again.status == "INTERRUPTED":
+                status = "INTERRUPTED"
+                break
+            continue
         pw = padded_workload(space.workload, pads)
         try:
             psp = build_mapspace(pw, space.arch,
@@ -233,27 +296,27 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
             continue
         t_post = time.monotonic()
         maps = convert(space, psp, _top(ps, metrics, TOP_K), pads)
-        evaluated += pout.evaluated
-        estimated += pout.estimated
-        tilings += pout.tilings
+        acc.count(pout)
         rep = PlanReport(pads, pout.elapsed, len(maps), None)
         if maps:
             res = [_exact(space, tables, m) for m in maps]
-            valid += sum(bool(r.valid) for r in res)
+            acc.valid += sum(bool(r.valid) for r in res)
             for m, r in zip(maps, res):
                 if not faithful(r, space.workload.macs):
                     continue
                 c = cost(r, metrics)
                 if rep.best is None or c[0] < rep.best:
                     rep.best = c[0]
-                if best_cost is None or strictly_less(c, best_cost):
-                    best_cost, best_map, best_res, best_cand = c, m, r, None
-                    history.append((time.monotonic() - t0, c[0]))
+                acc.offer(c, m, r, None)
         reports.append(rep)
         post = time.monotonic() - t_post
         if pout.status == "INTERRUPTED":
             status = "INTERRUPTED"
             break
+    best_cost, best_map, best_res, best_cand = acc.best_cost, acc.best_map, acc.best_res, \
+        acc.best_cand
+    evaluated, valid, estimated, tilings = acc.evaluated, acc.valid, acc.estimated, acc.tilings
+    history = acc.history
     if best_map is not None and not best_res.storage:
         best_res = full_result(space.workload, space.arch, tables, best_map)
     bound = imperfect_bound(space, tables)
