@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from loopnest.model.sparse.spec import design_sparse
 
     sparse = design_sparse(design.native, design.workload, design.architecture)
-    if sparse is not None and sparse.present:
+    if sparse is not None:
         from loopnest.errors import LoopnestError
         from loopnest.model.sparse.evaluate import evaluate_sparse
         from loopnest.report.sparse_stats import format_sparse_stats
@@ -70,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"outputs: {Path(args.output_dir) / 'timeloop-model.stats.txt'} (+ "
               f"{len(out) - 1} more)", file=sys.stderr)
     return 0
-
 
 
 def _plots(result) -> dict[str, bytes]:

@@ -77,14 +77,13 @@ def check_mapping(workload: Workload, arch: Architecture, mapping: Mapping,
         cap = st.effective_size
         over = (constraints.levels[i].max_overbooked_proportion
                 if constraints is not None and i < len(constraints.levels) else None)
+        frac = occupancy[i] if occupancy is not None and i < len(occupancy) else None
         if st.allow_overbooking and over is not None and cap is not None:
             # Sparse occupancy: ceil(density * tile); overbooking always allowed at p >= 1.
-            dens = dict(workload.densities)
-            tiles = {ds: math.ceil(round(dens.get(ds, 1.0) * t, 9)) for ds, t in tiles.items()}
+            frac = dict(workload.densities)
             if over >= 1.0:
                 cap = None
-        elif occupancy is not None and i < len(occupancy) and occupancy[i]:
-            frac = occupancy[i]
+        if frac:
             tiles = {ds: math.ceil(round(frac.get(ds, 1.0) * t, 9)) for ds, t in tiles.items()}
         used = sum(tiles[ds] for ds in kept)
         if cap is not None and used > cap:
