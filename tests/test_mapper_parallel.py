@@ -58,3 +58,26 @@ def test_threads_never_exceed_the_cores() -> None:
     cores = available_cores()
     assert resolve_threads(None) == cores and resolve_threads(0) == cores
     assert resolve_threads(1) == 1 and resolve_threads(10 ** 6) == cores
+
+
+@pytest.mark.parametrize("chains", [1, 4])
+def test_a_job_counts_the_same_on_a_fresh_or_a_used_worker(design, chains: int) -> None:
+    # Which worker process runs a job depends on timing; its counts must not (they
+    # decide where a search_size budget stops), so a warm cache must not lower them.
+    import random
+
+    from loopnest.mapper.anneal import _worker_init, _worker_run
+    from loopnest.mapper import moves
+    from loopnest.mapper.cpsat import TilingModel
+    from loopnest.mapper.mapspace import Candidate
+
+    ir = design.ir
+    sp = build_mapspace(ir.workload, ir.architecture, ir.constraints)
+    til, keep, _ = TilingModel(sp).solve(1.0)
+    start = Candidate(til, moves.random_orders(sp, til, random.Random(0)), keep)
+    _worker_init(sp, ir.tables, ("edp",), chains > 1)
+    job = (start, 7, 300, chains, 0.1, 2, None)
+    first = _worker_run(job)
+    again = _worker_run(job)  # every candidate is now in this worker's cache
+    assert first[1:] == again[1:] and sum(first[1:]) > 0
+    assert [c for c, _ in first[0]] == [c for c, _ in again[0]]

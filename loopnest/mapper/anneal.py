@@ -174,9 +174,10 @@ _WORKER: dict = {}
 
 
 def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool,
-                 news=None) -> None:
+                 news=None, stop=None) -> None:
     _WORKER["space"] = space
     _WORKER["news"] = news
+    _WORKER["stop"] = stop.is_set if stop is not None else None
     _WORKER["est"] = Estimator(space, Surrogate(space, tables), metrics)
     if exact:
         from loopnest.mapper.objective import cost
@@ -195,15 +196,23 @@ def _worker_init(space: MapSpace, tables, metrics: tuple[str, ...], exact: bool,
 def _worker_run(job: tuple) -> tuple[list[tuple[float, Candidate]], int, int]:
     """One annealing run; (top list, surrogate estimates, exact evaluations) it made."""
     start, seed, budget, chains, t0, top, deadline = job
-    est, scorer = _WORKER["est"], _WORKER.get("scorer")
-    e0, x0 = est.count, scorer.evaluated if scorer else 0
-    fn = _WORKER["exact"] if chains > 1 else est.many
+    exact = chains > 1
+    fn = _WORKER["exact"] if exact else _WORKER["est"].many
     news = _WORKER.get("news")
-    if news is not None and chains > 1:  # exact costs: tell the parent of each new best now
+    if news is not None and exact:  # exact costs: tell the parent of each new best now
         fn = _reporting(fn, news)
-    out = anneal(_WORKER["space"], fn, start, random.Random(seed), budget, chains=chains,
-                 t0=t0, top=top, deadline=deadline)
-    return out, est.count - e0, (scorer.evaluated - x0) if scorer else 0
+    # Count the job's distinct candidates, not the worker's cache misses: which process
+    # runs a job depends on timing, and a count that did would make a run bounded by
+    # search_size differ from one run to the next.
+    seen: set = set()
+
+    def counted(cands: list[Candidate]) -> list[float]:
+        seen.update(c.key() for c in cands)
+        return fn(cands)
+
+    out = anneal(_WORKER["space"], counted, start, random.Random(seed), budget,
+                 chains=chains, t0=t0, top=top, deadline=deadline, stop=_WORKER.get("stop"))
+    return out, (0 if exact else len(seen)), (len(seen) if exact else 0)
 
 
 def _reporting(cost_many: BatchCost, news) -> BatchCost:
@@ -235,8 +244,10 @@ class AnnealPool:
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         light = dataclasses.replace(space, _level_cache={}, _ranks=None)
         self.news = ctx.SimpleQueue()  # candidates that improved a worker's run
+        self.stop = ctx.Event()  # set on close: running jobs end after their current step
         self.pool = ctx.Pool(workers, initializer=_worker_init,
-                             initargs=(light, tables, metrics, exact, self.news))
+                             initargs=(light, tables, metrics, exact, self.news, self.stop))
+        self._jobs: list = []
 
     def drain(self) -> list[Candidate]:
         """The improving candidates the workers have reported so far."""
@@ -248,8 +259,21 @@ class AnnealPool:
     def submit(self, job: tuple):
         """Start one annealing job; `.get()` on the result waits for (top, estimates,
         evaluations)."""
-        return self.pool.apply_async(_worker_run, (job,))
+        res = self.pool.apply_async(_worker_run, (job,))
+        self._jobs = [j for j in self._jobs if not j.ready()] + [res]
+        return res
 
-    def close(self) -> None:
-        self.pool.terminate()
+    def close(self, grace: float = 10.0) -> None:
+        """Stop the workers. Running jobs are asked to end and are waited for, so no
+        worker is killed while it holds a queue's lock: `Pool.terminate()` then would
+        hang forever on that lock. Killing is only the fallback after `grace` seconds."""
+        self.stop.set()
+        end = time.monotonic() + grace
+        while any(not j.ready() for j in self._jobs) and time.monotonic() < end:
+            self.drain()  # a worker blocked on a full news pipe could never finish
+            time.sleep(0.005)
+        if all(j.ready() for j in self._jobs):
+            self.pool.close()
+        else:  # pragma: no cover - a job ignoring the stop request
+            self.pool.terminate()
         self.pool.join()
