@@ -298,3 +298,27 @@ def test_default_rule_prime_factor_larger_than_a_fanout(files):
 
 def sp_dims(space, dims) -> list[str]:
     return [space.dims[d] for d in sorted(dims)]
+
+
+def test_after_scouting_the_best_scouted_plan_runs_first(files, monkeypatch):
+    # A timed search scouts every run briefly; the second round then goes best-scouted
+    # first, so a short budget's answer comes from the most promising run.
+    from loopnest.mapper import imperfect
+
+    monkeypatch.setattr(imperfect, "SCOUT_MIN", 1.0)
+    monkeypatch.setattr(imperfect, "SCOUT_SLICE", imperfect.MIN_SLICE)
+    d = _design(files, C=16, M=97, N=197, dram=False)
+    ir = d.ir
+    sp = _space(d)
+    plans = imperfect.padding_plans(sp)
+    assert len(plans) >= 2
+    fn = model_batch_fn(ir.workload, ir.architecture, ir.tables)
+    out = run_search(sp, ir.tables, fn, SearchOptions(timeout=3 * (1 + len(plans)),
+                                                      quiet=True, seed=0, imperfect="on"))
+    reps = out.imperfect
+    scouts, later = reps[:len(plans)], reps[len(plans):]
+    assert [r.pads for r in scouts] == plans and later
+    inf = float("inf")
+    scout_best = {repr(r.pads): (r.best if r.best is not None else inf) for r in scouts}
+    order = [scout_best[repr(r.pads)] for r in later]
+    assert order == sorted(order)

@@ -265,13 +265,20 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     reports: list[PlanReport] = []
     status = "FEASIBLE"
     post = 0.0  # seconds the last conversion and exact re-scoring took
-    queue: list = [(pads, SCOUT_SLICE if scout else None) for pads in plans]
+    # (run: -1 for the perfect-factor search, else the plan's index; pads; slice)
+    queue: list = [(k, pads, SCOUT_SLICE if scout else None) for k, pads in enumerate(plans)]
     if scout:
-        queue += [(None, None)] + [(pads, None) for pads in plans]
-    for j, (pads, slice_s) in enumerate(queue):
+        queue += [(-1, None, None)] + [(k, pads, None) for k, pads in enumerate(plans)]
+    scouted = {-1: cost(out.result, metrics)[0] if out.result is not None else math.inf}
+    for j in range(len(queue)):
+        if scout and j == len(plans):
+            # Scouting done: the runs that scouted best get their full share first, so
+            # a short budget's answer comes from the most promising run.
+            queue[j:] = sorted(queue[j:], key=lambda e: scouted.get(e[0], math.inf))
+        run, pads, slice_s = queue[j]
         left = total - (time.monotonic() - start)
         if slice_s is None:
-            share = left / sum(1 for _, s_ in queue[j:] if s_ is None) - out.setup_s - post
+            share = left / sum(1 for _, _, s_ in queue[j:] if s_ is None) - out.setup_s - post
         else:
             share = min(slice_s, left - out.setup_s - post)
         if share < MIN_SLICE and not size:
@@ -298,6 +305,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         maps = convert(space, psp, _top(ps, metrics, TOP_K), pads)
         acc.count(pout)
         rep = PlanReport(pads, pout.elapsed, len(maps), None)
+        scouted.setdefault(run, math.inf)
         if maps:
             res = [_exact(space, tables, m) for m in maps]
             acc.valid += sum(bool(r.valid) for r in res)
@@ -307,6 +315,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
                 c = cost(r, metrics)
                 if rep.best is None or c[0] < rep.best:
                     rep.best = c[0]
+                scouted[run] = min(scouted[run], c[0])
                 acc.offer(c, m, r, None)
         reports.append(rep)
         post = time.monotonic() - t_post
