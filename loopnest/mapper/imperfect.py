@@ -267,7 +267,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     acc = _Merged(out, metrics, t0)
     reports: list[PlanReport] = []
     status = "FEASIBLE"
-    post = 0.0  # seconds the last conversion and exact re-scoring took
+    post_each = 0.0  # seconds per converted mapping (conversion and exact re-scoring)
     # (run: -1 for the perfect-factor search, else the plan's index; pads; slice)
     queue: list = [(k, pads, SCOUT_SLICE if scout else None) for k, pads in enumerate(plans)]
     if scout:
@@ -279,6 +279,8 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
             # a short budget's answer comes from the most promising run.
             queue[j:] = sorted(queue[j:], key=lambda e: scouted.get(e[0], math.inf))
         run, pads, slice_s = queue[j]
+        k_top = TOP_K if slice_s is None else TOP_K_SCOUT
+        post = post_each * k_top  # what this run's conversion will likely take
         left = total - (time.monotonic() - start)
         if slice_s is None:
             share = left / sum(1 for _, _, s_ in queue[j:] if s_ is None) - out.setup_s - post
@@ -305,8 +307,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         except MapperError:
             continue
         t_post = time.monotonic()
-        maps = convert(space, psp, _top(ps, metrics, TOP_K if slice_s is None else TOP_K_SCOUT),
-                       pads)
+        maps = convert(space, psp, _top(ps, metrics, k_top), pads)
         acc.count(pout)
         rep = PlanReport(pads, pout.elapsed, len(maps), None)
         scouted.setdefault(run, math.inf)
@@ -322,7 +323,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
                 scouted[run] = min(scouted[run], c[0])
                 acc.offer(c, m, r, None)
         reports.append(rep)
-        post = time.monotonic() - t_post
+        post_each = (time.monotonic() - t_post) / max(1, len(maps))
         if pout.status == "INTERRUPTED":
             status = "INTERRUPTED"
             break
