@@ -310,7 +310,6 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         maps = convert(space, psp, _top(ps, metrics, k_top), pads)
         acc.count(pout)
         rep = PlanReport(pads, pout.elapsed, len(maps), None)
-        scouted.setdefault(run, math.inf)
         if maps:
             res = [_exact(space, tables, m) for m in maps]
             acc.valid += sum(bool(r.valid) for r in res)
@@ -320,19 +319,17 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
                 c = cost(r, metrics)
                 if rep.best is None or c[0] < rep.best:
                     rep.best = c[0]
-                scouted[run] = min(scouted[run], c[0])
                 acc.offer(c, m, r, None)
         reports.append(rep)
+        if slice_s is not None:
+            scouted[run] = rep.best if rep.best is not None else math.inf
         post_each = (time.monotonic() - t_post) / max(1, len(maps))
         if pout.status == "INTERRUPTED":
             status = "INTERRUPTED"
             break
-    best_cost, best_map, best_res, best_cand = acc.best_cost, acc.best_map, acc.best_res, \
-        acc.best_cand
-    evaluated, valid, estimated, tilings = acc.evaluated, acc.valid, acc.estimated, acc.tilings
-    history = acc.history
-    if best_map is not None and not best_res.storage:
-        best_res = full_result(space.workload, space.arch, tables, best_map)
+    best_cost, best_res = acc.best_cost, acc.best_res
+    if acc.best_map is not None and not best_res.storage:
+        best_res = full_result(space.workload, space.arch, tables, acc.best_map)
     bound = imperfect_bound(space, tables)
     gaps = []
     for m, v in zip(metrics, best_cost or ()):
@@ -343,10 +340,10 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     if status == "FEASIBLE" and gaps and all(g is not None and g <= 1e-12 for g in gaps):
         status = "OPTIMAL"
     outcome = dataclasses.replace(
-        out, candidate=best_cand, mapping=best_map, result=best_res, bound=bound,
-        gap=gaps[0] if gaps else None, gaps=gaps, status=status, evaluated=evaluated,
-        valid=valid, estimated=estimated, tilings=tilings,
-        elapsed=time.monotonic() - t0, exhaustive=False, history=sorted(history),
+        out, candidate=acc.best_cand, mapping=acc.best_map, result=best_res, bound=bound,
+        gap=gaps[0] if gaps else None, gaps=gaps, status=status, evaluated=acc.evaluated,
+        valid=acc.valid, estimated=acc.estimated, tilings=acc.tilings,
+        elapsed=time.monotonic() - t0, exhaustive=False, history=sorted(acc.history),
         stop_reason="interrupted" if status == "INTERRUPTED" else
         "timeout" if out.stop_reason in ("exhaustive", "proven") else out.stop_reason)
     outcome.imperfect = reports  # type: ignore[attr-defined]
