@@ -17,8 +17,9 @@ Energy >= computes * E_compute + leakage over the cycle bound
             (first-read elision), where the partitions of all instances of L hold at
             most the distinct elements times the irrelevant spatial replication above L;
           * distinct elements filled / updated at every forced level above L (and read
-            out of it again, read-only ones), and read / updated once at the outermost
-            level.
+            out of it again, read-only ones), and read / updated at the outermost level
+            once, or as many times as the capacity forces (refetch.py: configurations
+            of outermost loops CP-SAT proves impossible are skipped).
         Spatial maxima come from CP-SAT over the same constraints (its proven bound).
 Cycles >= ceil(computes / max parallelism) (max parallelism from CP-SAT, proven),
           and >= the compulsory words per instance / bandwidth of the outermost level
@@ -167,9 +168,11 @@ def _operand_accesses(space: MapSpace, ds: DataSpace, L: int, max_par: int,
     return wl.macs / reuse / (1 if plain else 2)
 
 
-def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
-               max_spatial: MaxSpatial, temporal: bool = True) -> float:
-    """Least energy of one data space's accesses over every mapping (see module doc);
+def _ds_parts(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
+              max_spatial: MaxSpatial, temporal: bool = True) -> tuple[float, float]:
+    """Least energy of one data space's accesses over every mapping (see module doc),
+    in two parts: (the least over the on-chip innermost levels L, without the accesses
+    at the outermost level; the least with no on-chip level keeping it, inf if one must).
     `temporal`: whether the innermost temporal loop may be irrelevant to it."""
     wl, arch = space.workload, space.arch
     n = len(arch.storage)
@@ -185,7 +188,7 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
     forced = [i for i in range(n - 1) if ds.name in space.levels[i].keep_fixed
               and not arch.storage[i].is_dummy]
     last = min(forced) if forced else n - 1
-    best = math.inf
+    onchip = top = math.inf
     for L in range(last + 1):
         st = arch.storage[L]
         if L < n - 1 and (ds.name in space.levels[L].bypass_fixed or st.is_dummy):
@@ -211,14 +214,35 @@ def _ds_energy(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
                 if not ds.read_write:
                     c += dist * word(f, READ)
         if L < n - 1:
-            c += dist * word(n - 1, UPDATE if ds.read_write else READ)
-        best = min(best, c)
-    return best
+            onchip = min(onchip, c)
+        else:
+            top = c
+    return onchip, top
+
+
+def top_words(space: MapSpace, tables: CostTables, ds: DataSpace) -> tuple[float, float]:
+    """Per-word energies at the outermost level for a data space kept below it:
+    (what each fetch or drain costs: a read, or an update for a read-write data space;
+    what each refill of partial sums costs: a read, 0 for a read-only one)."""
+    st = space.arch.storage[-1]
+
+    def word(acts: tuple[str, ...]) -> float:
+        return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
+
+    return (word(UPDATE), word(READ)) if ds.read_write else (word(READ), 0.0)
+
+
+# refetch(data_energy) -> the least data-access energy over every mapping, given
+# data_energy(R): the least with each data space moved R[name] times (1 if absent) at
+# the outermost level (see refetch.py).
+Refetch = Callable[[Callable[[dict[str, float]], float]], float]
 
 
 def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
-                proven: bool = True, max_spatial: MaxSpatial | None = None) -> Bound:
-    """Lower bounds on energy (pJ) and cycles for every mapping of `space`."""
+                proven: bool = True, max_spatial: MaxSpatial | None = None,
+                refetch: Refetch | None = None) -> Bound:
+    """Lower bounds on energy (pJ) and cycles for every mapping of `space`; `refetch`
+    adds the outermost-level re-fetches every mapping must make (capacity-forced)."""
     wl, arch = space.workload, space.arch
     macs = wl.macs
     max_spatial = max_spatial or _fanout_product(space)
@@ -228,19 +252,31 @@ def lower_bound(space: MapSpace, tables: CostTables, max_parallelism: int,
     energy = macs * e_compute
     lla = 0.0
     dists = {}
-    still, moving = {}, {}
+    parts = {}
     for ds in wl.data_spaces:
         dists[ds.name] = dist = distinct_elements(wl, ds)
         lla += dist
-        still[ds.name] = _ds_energy(space, tables, ds, max_parallelism, max_spatial)
-        moving[ds.name] = _ds_energy(space, tables, ds, max_parallelism, max_spatial,
-                                     temporal=False)
-    # Only the data spaces the innermost temporal loop is irrelevant to can stay put
-    # between computes; every other operand changes at every step of that loop.
-    energy += min([sum(moving.values())] + [
-        sum(still[ds.name] if d not in ds.dims() else moving[ds.name]
-            for ds in wl.data_spaces)
-        for d, b in zip(wl.dimensions, wl.bounds) if b > 1])
+        parts[ds.name] = (top_words(space, tables, ds),
+                          _ds_parts(space, tables, ds, max_parallelism, max_spatial),
+                          _ds_parts(space, tables, ds, max_parallelism, max_spatial,
+                                    temporal=False))
+
+    def data_energy(times: dict[str, float]) -> float:
+        still, moving = {}, {}
+        for ds in wl.data_spaces:
+            (w, w_refill), s, m = parts[ds.name]
+            r = times.get(ds.name, 1)
+            top = dists[ds.name] * (r * w + (r - 1) * w_refill)
+            still[ds.name] = min(s[0] + top, s[1])
+            moving[ds.name] = min(m[0] + top, m[1])
+        # Only the data spaces the innermost temporal loop is irrelevant to can stay put
+        # between computes; every other operand changes at every step of that loop.
+        return min([sum(moving.values())] + [
+            sum(still[ds.name] if d not in ds.dims() else moving[ds.name]
+                for ds in wl.data_spaces)
+            for d, b in zip(wl.dimensions, wl.bounds) if b > 1])
+
+    energy += refetch(data_energy) if refetch is not None else data_energy({})
     cycles = math.ceil(macs / max(1, max_parallelism))
     for i in range(len(arch.storage)):
         cycles = max(cycles, _bandwidth_cycles(space, i, dists, max_parallelism, max_spatial))

@@ -397,6 +397,41 @@ class TilingModel:
             self.m.AddBoolOr(bs)
         self.nogoods += 1
 
+    def top_feasible(self, dims: frozenset[int], unswept: frozenset[str],
+                     time_limit: float = 0.5, wall_factor: float = 4.0) -> bool:
+        """False only when CP-SAT proves that no tiling has outermost-level temporal
+        factors > 1 on `dims` alone and, for each data space in `unswept`, no relevant
+        temporal factor > 1 at a level above all its on-chip keepers (refetch.py).
+        Call it before any no-good cut: it speaks for the whole space."""
+        sp, wl = self.space, self.space.workload
+        top = sp.nlevels - 1
+        m2 = self.m.Clone()
+        for d in range(len(wl.dimensions)):
+            f = self.F.get((d, (top, T)))
+            if f is not None and d not in dims:
+                m2.Add(f == 1)
+        for ds in wl.data_spaces:
+            if ds.name not in unswept:
+                continue
+            relevant = [wl.dimensions.index(n) for n in ds.dims()]
+            for i in range(top):
+                fs = [self.F[d, (i, T)] for d in relevant if (d, (i, T)) in self.F]
+                if not fs:
+                    continue
+                # above every keeper: no keep at level i or between it and the top
+                above = m2.NewBoolVar("")
+                keeps = [self.keep[j, ds.name] for j in range(i, top)]
+                m2.AddBoolOr(keeps + [above])
+                for k in keeps:
+                    m2.AddImplication(above, k.Not())
+                for f in fs:
+                    m2.Add(f == 1).OnlyEnforceIf(above)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_deterministic_time = time_limit
+        solver.parameters.max_time_in_seconds = wall_factor * time_limit
+        solver.parameters.num_workers = 1
+        return solver.Solve(m2) != cp_model.INFEASIBLE
+
     def max_parallelism(self, time_limit: float = 5.0, wall_factor: float = 4.0
                         ) -> tuple[int, bool]:
         """An upper bound on the product of all spatial factors, and whether it is proven."""

@@ -26,6 +26,7 @@ from loopnest.mapper.cpsat import TilingModel, random_weights
 from loopnest.mapper.explain import explain_infeasible
 from loopnest.mapper.mapspace import T, Candidate, MapSpace, Tiling, prime_factors
 from loopnest.mapper.objective import cost, strictly_less
+from loopnest.mapper.refetch import TopConfig, least_refetch
 from loopnest.mapper.scoring import BatchFn, Scorer, full_result
 from loopnest.mapper.surrogate import Surrogate
 from loopnest.model.result import Result
@@ -414,8 +415,14 @@ class Search:
     def _lower_bound(self, model: TilingModel, setup_end: float) -> Bound:
         """The bound of the space (a hook: imperfect.py's padded searches skip it)."""
         par, proven = model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
+
+        def feasible(c: TopConfig) -> bool:  # quick and looser past the set-up's end
+            late = time.monotonic() > setup_end
+            return model.top_feasible(c.dims, c.unswept, 0.01 if late else 0.5, self._wall)
+
         b = lower_bound(self.space, self.tables, par, proven,
-                        _spatial_maxima(model, self._wall, setup_end))
+                        _spatial_maxima(model, self._wall, setup_end),
+                        least_refetch(self.space, feasible))
         if self.space.sparse is not None:
             from loopnest.mapper.bound import sparse_scaled
             from loopnest.model.sparse.analysis import nonzero_fraction
