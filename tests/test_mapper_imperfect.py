@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import time
 
 import pytest
 
@@ -302,7 +303,8 @@ def sp_dims(space, dims) -> list[str]:
 
 def test_after_scouting_the_best_scouted_plan_runs_first(files, monkeypatch):
     # A timed search scouts every run briefly; the second round then goes best-scouted
-    # first, so a short budget's answer comes from the most promising run.
+    # first, so a short budget's answer comes from the most promising run; a plan whose
+    # scout already beats the perfect-factor search runs its full share at once.
     from loopnest.mapper import imperfect
 
     monkeypatch.setattr(imperfect, "SCOUT_MIN", 1.0)
@@ -316,9 +318,75 @@ def test_after_scouting_the_best_scouted_plan_runs_first(files, monkeypatch):
     out = run_search(sp, ir.tables, fn, SearchOptions(timeout=3 * (1 + len(plans)),
                                                       quiet=True, seed=0, imperfect="on"))
     reps = out.imperfect
-    scouts, later = reps[:len(plans)], reps[len(plans):]
-    assert [r.pads for r in scouts] == plans and later
+    seen: dict[str, int] = {}
+    scout_at, full_at = {}, {}
+    for i, r in enumerate(reps):
+        k = repr(r.pads)
+        (full_at if k in seen else scout_at)[k] = i
+        seen[k] = seen.get(k, 0) + 1
+    assert [reps[i].pads for i in sorted(scout_at.values())] == plans  # scouts in plan order
+    assert full_at and all(n == 2 for n in seen.values())
+    last_scout = max(scout_at.values())
+    for k, i in full_at.items():
+        if i < last_scout:  # promoted: straight after its own scout
+            assert i == scout_at[k] + 1
     inf = float("inf")
-    scout_best = {repr(r.pads): (r.best if r.best is not None else inf) for r in scouts}
-    order = [scout_best[repr(r.pads)] for r in later]
+    scout_best = {k: (reps[i].best if reps[i].best is not None else inf)
+                  for k, i in scout_at.items()}
+    order = [scout_best[k] for k, i in sorted(full_at.items(), key=lambda t: t[1])
+             if i > last_scout]
     assert order == sorted(order)
+
+
+def test_a_full_padded_run_shows_its_best_while_it_runs(files):
+    # A padded run's mappings used to reach the answer only when the run ended; a full
+    # run now hands its best over as it improves, at most every CONVERT_EVERY seconds.
+    from loopnest.mapper import imperfect
+    from loopnest.mapper.padding import padded_constraints, padded_workload
+
+    d = _design(files, C=16, M=97, N=197, dram=False)
+    ir = d.ir
+    sp = _space(d)
+    pads = imperfect.padding_plans(sp)[0]
+    pw = padded_workload(ir.workload, pads)
+    psp = build_mapspace(pw, ir.architecture, padded_constraints(ir.constraints, ir.workload,
+                                                                 pads))
+    ps = imperfect._padded_search_class()(psp, ir.tables,
+                                          model_batch_fn(pw, ir.architecture, ir.tables),
+                                          SearchOptions(timeout=3, quiet=True, seed=0,
+                                                        imperfect="off"))
+    calls = []
+    ps.on_best = lambda c: calls.append((time.monotonic(), c.key(), ps.best_cost))
+    out = ps.run()
+    end = time.monotonic()
+    assert len(calls) >= 2
+    assert len({k for _, k, _ in calls}) == len(calls)  # only a new best is handed over
+    assert all(b - a >= imperfect.CONVERT_EVERY for (a, _, _), (b, _, _) in zip(calls, calls[1:]))
+    assert all(t < end for t, _, _ in calls)
+    costs = [c for _, _, c in calls]
+    assert costs == sorted(costs, reverse=True)  # each one better than the last
+    assert ps.best_cost <= costs[-1] and out.result is not None
+    # each handed-over candidate converts to a residual mapping of the real layer
+    assert imperfect.convert(sp, psp, [imperfect._cand_from_key(calls[-1][1])], pads)
+
+
+def test_a_warm_search_starts_from_the_candidates_it_is_given(files):
+    # A plan's full run goes on from its scouting slice: the slice's best is scored
+    # first, so the run is never worse than the slice was.
+    from loopnest.mapper.search import Search
+
+    d = _design(files, C=16, M=96, N=16)
+    ir = d.ir
+    sp = _space(d)
+    fn = model_batch_fn(ir.workload, ir.architecture, ir.tables)
+    first = Search(sp, ir.tables, fn, SearchOptions(timeout=30, search_size=3000, quiet=True,
+                                                    seed=1))
+    a = first.run()
+    again = Search(sp, ir.tables, fn, SearchOptions(timeout=30, search_size=64, quiet=True,
+                                                    seed=2))
+    again.warm = [a.candidate]
+    b = again.run()
+    assert b.result.edp <= a.result.edp * (1 + 1e-12)
+    cold = Search(sp, ir.tables, fn, SearchOptions(timeout=30, search_size=64, quiet=True,
+                                                   seed=2)).run()
+    assert cold.result.edp > a.result.edp  # 64 candidates alone do not get there

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from typing import Callable
 
 from loopnest.energy.tables import CostTables
 from loopnest.errors import MapperError
@@ -51,6 +52,12 @@ TOP_K_SCOUT = 8  # the same for a scouting slice (48 exact scorings took ~2 s of
 MIN_SLICE = 0.5  # seconds: the shortest search slice worth starting
 SCOUT_SLICE = 1.0  # seconds: each run's first, scouting slice of a timed search
 SCOUT_MIN = 8.0  # seconds per run: shorter timed searches skip the scouting round
+CONVERT_EVERY = 0.5  # seconds: a full padded run's best is converted this often as it runs
+# A padded scouting slice's converted answer understates the run (a 1 s slice's best
+# padded mappings lose up to a quarter in conversion, and on an awkward layer padded runs
+# keep improving where the perfect-factor one stalls): its scouted cost counts x this.
+PADDED_EDGE = 0.8
+WARM_K = 4  # a scouting slice's best padded candidates its plan's full run starts from
 
 
 # -- the bound ---------------------------------------------------------------------------
@@ -169,6 +176,24 @@ def _top(search, metrics: tuple[str, ...], k: int) -> list[Candidate]:
     return out
 
 
+def _offer_converted(space: MapSpace, tables: CostTables, padded: MapSpace,
+                     pads: dict[str, int], cands: list[Candidate], acc: "_Merged",
+                     rep: "PlanReport") -> int:
+    """Convert padded candidates, score them exactly on the real workload and offer the
+    faithful ones to `acc` (`rep.best` follows); how many converted."""
+    maps = convert(space, padded, cands, pads)
+    for m in maps:
+        r = _exact(space, tables, m)
+        acc.valid += bool(r.valid)
+        if not faithful(r, space.workload.macs):
+            continue
+        c = cost(r, acc.metrics)
+        if rep.best is None or c[0] < rep.best:
+            rep.best = c[0]
+        acc.offer(c, m, r, None)
+    return len(maps)
+
+
 # -- the driver ----------------------------------------------------------------------------
 def _padded_search_class():
     """`Search` without the lower bound: a padded layer's bound means nothing for the
@@ -176,8 +201,22 @@ def _padded_search_class():
     from loopnest.mapper.search import Search
 
     class PaddedSearch(Search):
+        # on_best(candidate), when set: called with the run's best while it runs (at
+        # most every CONVERT_EVERY s), so a long run's answer is not held to its end
+        on_best: Callable[[Candidate], None] | None = None
+        _sent: tuple | None = None
+        _sent_at = -math.inf
+
         def _lower_bound(self, model, setup_end: float) -> Bound:
             return Bound(0.0, 0, 0.0, 0, False)
+
+        def _progress(self) -> None:
+            super()._progress()
+            now = time.monotonic()
+            if (self.on_best is not None and self.best is not None
+                    and self.best.key() != self._sent and now - self._sent_at >= CONVERT_EVERY):
+                self._sent, self._sent_at = self.best.key(), now
+                self.on_best(self.best)
 
     return PaddedSearch
 
@@ -273,11 +312,15 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     if scout:
         queue += [(-1, None, None)] + [(k, pads, None) for k, pads in enumerate(plans)]
     scouted = {-1: cost(out.result, metrics)[0] if out.result is not None else math.inf}
+    warm: dict[int, list[Candidate]] = {}  # a plan's best padded candidates from scouting
+    ranked = not scout
     for j in range(len(queue)):
-        if scout and j == len(plans):
+        if not ranked and all(e[2] is None for e in queue[j:]):
             # Scouting done: the runs that scouted best get their full share first, so
             # a short budget's answer comes from the most promising run.
-            queue[j:] = sorted(queue[j:], key=lambda e: scouted.get(e[0], math.inf))
+            ranked = True
+            queue[j:] = sorted(queue[j:], key=lambda e: scouted.get(e[0], math.inf)
+                               * (PADDED_EDGE if e[0] >= 0 else 1.0))
         run, pads, slice_s = queue[j]
         k_top = TOP_K if slice_s is None else TOP_K_SCOUT
         post = post_each * k_top  # what this run's conversion will likely take
@@ -303,27 +346,30 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
                                  padded_constraints(space.constraints, space.workload, pads))
             ps = _padded_search_class()(psp, tables, model_batch_fn(pw, space.arch, tables),
                                         opts_for(max(share, MIN_SLICE)))
+            rep = PlanReport(pads, 0.0, 0, None)
+            ps.warm = warm.get(run, [])  # a full run goes on from its scouting slice
+            if slice_s is None:  # a full run shows its best as it goes
+                ps.on_best = lambda cand, psp=psp, pads=pads, rep=rep: _offer_converted(
+                    space, tables, psp, pads, [cand], acc, rep)
             pout = ps.run()
         except MapperError:
             continue
         t_post = time.monotonic()
-        maps = convert(space, psp, _top(ps, metrics, k_top), pads)
         acc.count(pout)
-        rep = PlanReport(pads, pout.elapsed, len(maps), None)
-        if maps:
-            res = [_exact(space, tables, m) for m in maps]
-            acc.valid += sum(bool(r.valid) for r in res)
-            for m, r in zip(maps, res):
-                if not faithful(r, space.workload.macs):
-                    continue
-                c = cost(r, metrics)
-                if rep.best is None or c[0] < rep.best:
-                    rep.best = c[0]
-                acc.offer(c, m, r, None)
+        rep.seconds = pout.elapsed
+        rep.converted = _offer_converted(space, tables, psp, pads, _top(ps, metrics, k_top),
+                                         acc, rep)
         reports.append(rep)
         if slice_s is not None:
             scouted[run] = rep.best if rep.best is not None else math.inf
-        post_each = (time.monotonic() - t_post) / max(1, len(maps))
+            warm[run] = _top(ps, metrics, WARM_K)
+            if scouted[run] * PADDED_EDGE < scouted[-1]:
+                # it already beats the perfect-factor search: its full share comes
+                # next, before the other plans scout (they are ranked lower)
+                full = next(i for i in range(j + 1, len(queue))
+                            if queue[i][0] == run and queue[i][2] is None)
+                queue.insert(j + 1, queue.pop(full))
+        post_each = (time.monotonic() - t_post) / max(1, rep.converted)
         if pout.status == "INTERRUPTED":
             status = "INTERRUPTED"
             break

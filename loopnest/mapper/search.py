@@ -174,6 +174,9 @@ class Search:
         self._oaves: dict[int, tuple[tuple[float, ...], Candidate]] = {}
         self.stop_reason = ""
         self.improved_at = 0
+        # Candidates of an earlier slice of the same space: scored first, and the first
+        # annealing run continues from the best of them (imperfect.py's full runs).
+        self.warm: list[Candidate] = []
         self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
         self._wall = 30.0 if options.deterministic else 4.0
@@ -447,6 +450,8 @@ class Search:
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
                                         for _ in range(8)) if n is not None]
         exact = self._choose_evaluator(probe)
+        warm = bool(self.warm) and bool(self._score([c for c in self.warm
+                                                      if moves.feasible(sp, c)]))
         workers = max(1, self.opt.threads)
         if workers > 1:
             self._parallel_rounds(workers, exact)
@@ -456,7 +461,7 @@ class Search:
         while not self._stop():
             before = self.best_cost
             start = None
-            if rnd % 3 != 2 or self.best is None:
+            if (rnd % 3 != 2 or self.best is None) and not (warm and rnd == 0):
                 start = self._tiling_start(exact)
             if start is None and self.best is not None:
                 start = (self.best, self.opt.restart_t0)
@@ -493,8 +498,10 @@ class Search:
         """`workers` processes anneal while this one prepares starts (parallel.py)."""
         from loopnest.mapper.parallel import pipelined_anneal, split_chains
 
+        warm = bool(self.warm) and self.best is not None
+
         def restart(k: int) -> bool:
-            return k % 3 == 2 and self.best is not None
+            return (k % 3 == 2 or (warm and k == 0)) and self.best is not None
 
         def next_start(k: int) -> tuple[Candidate, float] | None:
             start = None if restart(k) else self._tiling_start(exact)
