@@ -390,3 +390,17 @@ def test_a_warm_search_starts_from_the_candidates_it_is_given(files):
     cold = Search(sp, ir.tables, fn, SearchOptions(timeout=30, search_size=64, quiet=True,
                                                    seed=2)).run()
     assert cold.result.edp > a.result.edp  # 64 candidates alone do not get there
+
+
+def test_one_word_registers_do_not_make_every_layer_awkward():
+    # Simba's operand registers hold one word whatever the tiling; counted as buffers,
+    # every prime factor "exceeded" them and every layer went through the padded searches.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    d = load_design([str(p) for p in design_files("simba_like")]
+                    + [str(root / "workloads" / "resnet18" / "conv3x3_s1_c64_m64_56x56.yaml")])
+    ir = d.ir
+    sp = build_mapspace(ir.workload, ir.architecture, ir.constraints)
+    assert any(lv.capacity == 1 for lv in sp.levels)  # the registers are there
+    assert awkward_dims(sp) == {} and not imperfect_wanted(sp)

@@ -63,9 +63,11 @@ def _axes(space: MapSpace, d: int) -> list[int]:
 
 
 def _buffer_sizes(space: MapSpace) -> list[int]:
-    """Capacities (words) of the buffers below the outermost level (dummies left out)."""
+    """Capacities (words) of the buffers below the outermost level (dummies and one-word
+    registers left out: Simba's and the simple arrays' operand registers hold one word
+    whatever the tiling, so they say nothing about how a dimension splits)."""
     return [lv.capacity for st, lv in zip(space.arch.storage[:-1], space.levels[:-1])
-            if lv.capacity and not st.is_dummy]
+            if lv.capacity and lv.capacity > 1 and not st.is_dummy]
 
 
 def awkward_dims(space: MapSpace) -> dict[int, str]:
