@@ -58,6 +58,7 @@ CONVERT_EVERY = 0.5  # seconds: a full padded run's best is converted this often
 # keep improving where the perfect-factor one stalls): its scouted cost counts x this.
 PADDED_EDGE = 0.8
 WARM_K = 4  # a scouting slice's best padded candidates its plan's full run starts from
+LIVE_K = 4  # candidates a live conversion tries when a run's best gives nothing faithful
 
 
 # -- the bound ---------------------------------------------------------------------------
@@ -178,20 +179,31 @@ def _top(search, metrics: tuple[str, ...], k: int) -> list[Candidate]:
 
 def _offer_converted(space: MapSpace, tables: CostTables, padded: MapSpace,
                      pads: dict[str, int], cands: list[Candidate], acc: "_Merged",
-                     rep: "PlanReport") -> int:
+                     rep: "PlanReport") -> tuple[int, int]:
     """Convert padded candidates, score them exactly on the real workload and offer the
-    faithful ones to `acc` (`rep.best` follows); how many converted."""
+    faithful ones to `acc` (`rep.best` follows); (how many converted, how many faithful)."""
     maps = convert(space, padded, cands, pads)
+    good = 0
     for m in maps:
         r = _exact(space, tables, m)
         acc.valid += bool(r.valid)
         if not faithful(r, space.workload.macs):
             continue
+        good += 1
         c = cost(r, acc.metrics)
         if rep.best is None or c[0] < rep.best:
             rep.best = c[0]
         acc.offer(c, m, r, None)
-    return len(maps)
+    return len(maps), good
+
+
+def _offer_live(space: MapSpace, tables: CostTables, ps, pads: dict[str, int],
+                cand: Candidate, acc: "_Merged", rep: "PlanReport") -> None:
+    """A running padded search's new best, converted and offered; when it gives no
+    faithful mapping (a padded reduction dimension often does not), its next best few."""
+    if not _offer_converted(space, tables, ps.space, pads, [cand], acc, rep)[1]:
+        _offer_converted(space, tables, ps.space, pads, _top(ps, acc.metrics, LIVE_K)[1:],
+                         acc, rep)
 
 
 # -- the driver ----------------------------------------------------------------------------
@@ -349,8 +361,8 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
             rep = PlanReport(pads, 0.0, 0, None)
             ps.warm = warm.get(run, [])  # a full run goes on from its scouting slice
             if slice_s is None:  # a full run shows its best as it goes
-                ps.on_best = lambda cand, psp=psp, pads=pads, rep=rep: _offer_converted(
-                    space, tables, psp, pads, [cand], acc, rep)
+                ps.on_best = lambda cand, ps=ps, pads=pads, rep=rep: _offer_live(
+                    space, tables, ps, pads, cand, acc, rep)
             pout = ps.run()
         except MapperError:
             continue
@@ -358,10 +370,13 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         acc.count(pout)
         rep.seconds = pout.elapsed
         rep.converted = _offer_converted(space, tables, psp, pads, _top(ps, metrics, k_top),
-                                         acc, rep)
+                                         acc, rep)[0]
         reports.append(rep)
         if slice_s is not None:
-            scouted[run] = rep.best if rep.best is not None else math.inf
+            # a scout none of whose mappings converted yet is ranked by its padded best
+            # (the padded layer's work is the real one's plus the padding)
+            padded_best = cost(pout.result, metrics)[0] if pout.result is not None else math.inf
+            scouted[run] = rep.best if rep.best is not None else padded_best
             warm[run] = _top(ps, metrics, WARM_K)
             if scouted[run] * PADDED_EDGE < scouted[-1]:
                 # it already beats the perfect-factor search: its full share comes
