@@ -19,7 +19,9 @@ How (docs/mapper.md, "Imperfect factorization"):
    the real workload (`padding.to_residual`), are checked (`ir.residuals`, `ir.checker`)
    and scored with the exact model on the real workload (residual mappings have no
    batched closed form: about 0.05 s each, so a scouting slice converts only its best
-   `TOP_K_SCOUT`);
+   `TOP_K_SCOUT`); a full run also converts its best while it runs (every new best, at
+   most every `CONVERT_EVERY` s) and starts from its scouting slice's best candidates,
+   and a plan whose scout beats the perfect-factor one (`PADDED_EDGE`) runs at once;
 4. the best of all, the perfect search's best included, is returned: imperfect search
    never reports a worse mapping than the perfect-only search it contains.
 
