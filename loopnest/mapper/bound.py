@@ -107,6 +107,12 @@ def _per_word(tables: CostTables, name: str, actions: tuple[str, ...], block: in
     return (e or 0.0) / max(1, block) / max(1, cluster)
 
 
+def _word(space: MapSpace, tables: CostTables, i: int, actions: tuple[str, ...]) -> float:
+    """Energy per word of an action at storage level `i`."""
+    st = space.arch.storage[i]
+    return _per_word(tables, st.name, actions, st.block_size, st.cluster_size)
+
+
 def _plain(ds: DataSpace) -> bool:
     dims = [rank[0][0] for rank in ds.projection if len(rank) == 1 and rank[0][1] == 1]
     return len(dims) == len(ds.projection) and len(set(dims)) == len(dims)
@@ -182,8 +188,7 @@ def _ds_parts(space: MapSpace, tables: CostTables, ds: DataSpace, max_par: int,
     plain = _plain(ds)
 
     def word(i: int, acts: tuple[str, ...]) -> float:
-        st = arch.storage[i]
-        return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
+        return _word(space, tables, i, acts)
 
     forced = [i for i in range(n - 1) if ds.name in space.levels[i].keep_fixed
               and not arch.storage[i].is_dummy]
@@ -224,12 +229,10 @@ def top_words(space: MapSpace, tables: CostTables, ds: DataSpace) -> tuple[float
     """Per-word energies at the outermost level for a data space kept below it:
     (what each fetch or drain costs: a read, or an update for a read-write data space;
     what each refill of partial sums costs: a read, 0 for a read-only one)."""
-    st = space.arch.storage[-1]
-
-    def word(acts: tuple[str, ...]) -> float:
-        return _per_word(tables, st.name, acts, st.block_size, st.cluster_size)
-
-    return (word(UPDATE), word(READ)) if ds.read_write else (word(READ), 0.0)
+    top = len(space.arch.storage) - 1
+    if ds.read_write:
+        return _word(space, tables, top, UPDATE), _word(space, tables, top, READ)
+    return _word(space, tables, top, READ), 0.0
 
 
 # refetch(data_energy) -> the least data-access energy over every mapping, given

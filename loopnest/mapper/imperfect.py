@@ -371,15 +371,15 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         t_post = time.monotonic()
         acc.count(pout)
         rep.seconds = pout.elapsed
-        rep.converted = _offer_converted(space, tables, psp, pads, _top(ps, metrics, k_top),
-                                         acc, rep)[0]
+        top = _top(ps, metrics, k_top)
+        rep.converted = _offer_converted(space, tables, psp, pads, top, acc, rep)[0]
         reports.append(rep)
         if slice_s is not None:
             # a scout none of whose mappings converted yet is ranked by its padded best
             # (the padded layer's work is the real one's plus the padding)
             padded_best = cost(pout.result, metrics)[0] if pout.result is not None else math.inf
             scouted[run] = rep.best if rep.best is not None else padded_best
-            warm[run] = _top(ps, metrics, WARM_K)
+            warm[run] = top[:WARM_K]
             if scouted[run] * PADDED_EDGE < scouted[-1]:
                 # it already beats the perfect-factor search: its full share comes
                 # next, before the other plans scout (they are ranked lower)

@@ -177,6 +177,7 @@ class Search:
         # Candidates of an earlier slice of the same space: scored first, and the first
         # annealing run continues from the best of them (imperfect.py's full runs).
         self.warm: list[Candidate] = []
+        self._warm_start = False
         self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
         self._wall = 30.0 if options.deterministic else 4.0
@@ -450,8 +451,9 @@ class Search:
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
                                         for _ in range(8)) if n is not None]
         exact = self._choose_evaluator(probe)
-        warm = bool(self.warm) and bool(self._score([c for c in self.warm
-                                                      if moves.feasible(sp, c)]))
+        # the first run continues from the warm candidates when any of them is valid
+        self._warm_start = bool(self.warm) and bool(
+            self._score([c for c in self.warm if moves.feasible(sp, c)]))
         workers = max(1, self.opt.threads)
         if workers > 1:
             self._parallel_rounds(workers, exact)
@@ -461,7 +463,7 @@ class Search:
         while not self._stop():
             before = self.best_cost
             start = None
-            if (rnd % 3 != 2 or self.best is None) and not (warm and rnd == 0):
+            if (rnd % 3 != 2 or self.best is None) and not (self._warm_start and rnd == 0):
                 start = self._tiling_start(exact)
             if start is None and self.best is not None:
                 start = (self.best, self.opt.restart_t0)
@@ -498,10 +500,8 @@ class Search:
         """`workers` processes anneal while this one prepares starts (parallel.py)."""
         from loopnest.mapper.parallel import pipelined_anneal, split_chains
 
-        warm = bool(self.warm) and self.best is not None
-
         def restart(k: int) -> bool:
-            return (k % 3 == 2 or (warm and k == 0)) and self.best is not None
+            return (k % 3 == 2 or (self._warm_start and k == 0)) and self.best is not None
 
         def next_start(k: int) -> tuple[Candidate, float] | None:
             start = None if restart(k) else self._tiling_start(exact)
