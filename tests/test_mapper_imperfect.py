@@ -370,6 +370,35 @@ def test_a_full_padded_run_shows_its_best_while_it_runs(files):
     assert imperfect.convert(sp, psp, [imperfect._cand_from_key(calls[-1][1])], pads)
 
 
+def test_a_padded_search_starts_from_the_widest_tiling(files):
+    # Padded searches skip the bound, and they used to skip its widest-parallelism
+    # tiling with it: the start that fills the array. Without it a padded ViT run on
+    # simba_like took 2x the EDP a standalone search of the same padded layer found.
+    import math
+
+    from loopnest.mapper import imperfect
+    from loopnest.mapper.padding import padded_constraints, padded_workload
+
+    d = _design(files, C=16, M=97, N=197, dram=False)
+    ir = d.ir
+    sp = _space(d)
+    pads = imperfect.padding_plans(sp)[0]
+    pw = padded_workload(ir.workload, pads)
+    psp = build_mapspace(pw, ir.architecture, padded_constraints(ir.constraints, ir.workload,
+                                                                 pads))
+    ps = imperfect._padded_search_class()(psp, ir.tables,
+                                          model_batch_fn(pw, ir.architecture, ir.tables),
+                                          SearchOptions(timeout=30, search_size=200, quiet=True,
+                                                        seed=0, imperfect="off"))
+    out = ps.run()
+    assert out.bound.energy == 0  # still no bound of the padded layer
+    widest = ps._model.widest
+    assert widest is not None
+    fanout = math.prod(lv.fanout[0] * lv.fanout[1] for lv in psp.levels)
+    spatial = math.prod(f for lv in widest[0].f for k in lv[1:] for f in k)
+    assert spatial == fanout  # the padded layer fills the whole array
+
+
 def test_a_warm_search_starts_from_the_candidates_it_is_given(files):
     # A plan's full run goes on from its scouting slice: the slice's best is scored
     # first, so the run is never worse than the slice was.

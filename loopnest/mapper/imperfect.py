@@ -211,7 +211,8 @@ def _offer_live(space: MapSpace, tables: CostTables, ps, pads: dict[str, int],
 # -- the driver ----------------------------------------------------------------------------
 def _padded_search_class():
     """`Search` without the lower bound: a padded layer's bound means nothing for the
-    real one, and its CP-SAT maxima would take seconds of the slice."""
+    real one, and its CP-SAT maxima would take seconds of the slice (the widest tiling
+    is still found: it is a start)."""
     from loopnest.mapper.search import Search
 
     class PaddedSearch(Search):
@@ -222,6 +223,9 @@ def _padded_search_class():
         _sent_at = -math.inf
 
         def _lower_bound(self, model, setup_end: float) -> Bound:
+            # no bound, but its widest-parallelism tiling (one CP-SAT solve), which
+            # starts the annealing: without it a padded run can stay at half the array
+            model.max_parallelism(wall_factor=self._setup_wall(setup_end, 5.0))
             return Bound(0.0, 0, 0.0, 0, False)
 
         def _progress(self) -> None:
