@@ -100,3 +100,30 @@ def test_fast_feasibility_equals_the_rules(wl, arch, constrained) -> None:
         assert fast == _reference(space, c), c
         verdicts.append(fast)
     assert 0 < sum(verdicts) < len(verdicts)  # both answers were exercised
+
+
+@pytest.mark.parametrize("wl", [conv1d_oc(), matmul()], ids=["conv1d", "matmul"])
+def test_neighbours_leave_their_parent_unchanged(wl) -> None:
+    # Factor moves share the levels they do not touch with the parent (copy on write):
+    # a neighbour must never change its parent, and must keep every dimension's product.
+    arch = three_level(rf_words=48, pes=(4, 2))
+    space = build_mapspace(wl, arch, Constraints(tuple(LevelConstraints() for _ in arch.storage)))
+    rng = random.Random(5)
+    for d in range(len(space.dims)):  # the cached per-dimension slots follow the rules
+        assert space.dim_slots(d) == [t for t in space.slots() if moves._slot_ok(space, t, d)]
+    changed = 0
+    for _ in range(300):
+        parent = _random_candidate(space, rng)
+        before = parent.key()
+        for move in (moves.move_factor, moves.move_chunk, moves.swap_factors, moves.move_perm):
+            new = move(space, parent, rng)
+            if new is None:
+                continue
+            assert parent.key() == before
+            assert parent._key is None or parent._key == before
+            for d, b in enumerate(space.workload.bounds):
+                assert math.prod(lv[k][d] for lv in new.tiling.f for k in (T, SX, SY)) == b
+            changed += new.tiling.key() != parent.tiling.key()
+        parent._key = parent.tiling._key = None  # recompute from the lists, not the caches
+        assert parent.key() == before
+    assert changed > 300

@@ -158,7 +158,7 @@ def best_orders(space: MapSpace, cand: Candidate, cost_many: BatchCost, rng: ran
                     orders.append(tuple(o))
             news = []
             for o in orders:
-                new = cur.copy()
+                new = Candidate(cur.tiling, list(cur.perms), list(cur.keep))  # tiling shared
                 new.perms[i] = make_perm(space, i, new.tiling, o)
                 news.append(new)
             for c, new in zip(cost_many(news), news):

@@ -146,6 +146,8 @@ class MapSpace:
     _ranks: list | None = field(default=None, repr=False, compare=False)
     _checks: list | None = field(default=None, repr=False, compare=False)
     _perm_free: list | None = field(default=None, repr=False, compare=False)
+    _slots: list | None = field(default=None, repr=False, compare=False)
+    _dim_slots: list | None = field(default=None, repr=False, compare=False)
 
     def perm_free(self, level: int) -> tuple[tuple[int, ...], frozenset[int]]:
         """(dims not fixed by the level's permutation constraints, in order; the fixed
@@ -183,8 +185,11 @@ class MapSpace:
         for name, ranks in self.ds_ranks():
             if name in keep:
                 size = 1
-                for rank in ranks:
-                    size *= sum(c * (ext[d] - 1) for d, c in rank) + 1
+                for rank in ranks:  # (plain loops: the moves ask this on every candidate)
+                    w = 1
+                    for d, c in rank:
+                        w += c * (ext[d] - 1)
+                    size *= w
                 used += size if dens is None else occupancy(size, dens[name])
         return used
 
@@ -197,15 +202,28 @@ class MapSpace:
         return len(self.levels)
 
     def slots(self) -> list[tuple[int, int]]:
-        """(level, kind) pairs that can hold a non-unit factor."""
-        out = []
-        for i, lv in enumerate(self.levels):
-            out.append((i, T))
-            if lv.fanout[0] > 1:
-                out.append((i, SX))
-            if lv.fanout[1] > 1:
-                out.append((i, SY))
-        return out
+        """(level, kind) pairs that can hold a non-unit factor (cached; do not change
+        the list)."""
+        if self._slots is None:
+            out = []
+            for i, lv in enumerate(self.levels):
+                out.append((i, T))
+                if lv.fanout[0] > 1:
+                    out.append((i, SX))
+                if lv.fanout[1] > 1:
+                    out.append((i, SY))
+            self._slots = out
+        return self._slots
+
+    def dim_slots(self, d: int) -> list[tuple[int, int]]:
+        """The slots dimension `d` may use: every temporal one, and the fan-outs that
+        allow it (cached, in `slots()` order; do not change the list)."""
+        if self._dim_slots is None:
+            self._dim_slots = [
+                [t for t in self.slots()
+                 if t[1] == T or self.levels[t[0]].spatial_allowed[t[1] - 1][k]]
+                for k in range(len(self.workload.dimensions))]
+        return self._dim_slots[d]
 
     def to_mapping(self, cand: Candidate) -> Mapping:
         """Build the IR mapping of a candidate (levels cached: neighbours share most)."""

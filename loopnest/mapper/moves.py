@@ -31,12 +31,11 @@ def _checks(space: MapSpace) -> list[tuple]:
 
 
 def feasible(space: MapSpace, cand: Candidate) -> bool:
-    """The CP-SAT model's hard constraints, checked directly on one candidate."""
+    """The CP-SAT model's hard constraints, checked directly on one candidate (called on
+    every neighbour the annealing proposes: plain loops over precomputed checks)."""
     f = cand.tiling.f
-    nd = len(space.dims)
-    rd = range(nd)
     par = 1
-    ext = [1] * nd
+    ext = [1] * len(space.dims)
     for i, (tb, sb, nox, noy, (fx, fy), kfix, bfix, sized, cap, min_used) in enumerate(
             _checks(space)):
         t, x, y = f[i]
@@ -49,19 +48,23 @@ def feasible(space: MapSpace, cand: Candidate) -> bool:
         for d in noy:
             if y[d] > 1:
                 return False
-        px = py = 1
-        for d in rd:
-            xd, yd = x[d], y[d]
-            if xd > 1 and yd > 1:
-                return False
-            px *= xd
-            py *= yd
-            ext[d] *= t[d] * xd * yd
+        px, py = math.prod(x), math.prod(y)
+        if px > fx or py > fy:
+            return False
+        if px > 1 and py > 1:
+            for xd, yd in zip(x, y):
+                if xd > 1 and yd > 1:  # one dimension on both axes of a fan-out
+                    return False
+            ext = [e * a * b * c for e, a, b, c in zip(ext, t, x, y)]
+        elif px > 1:
+            ext = [e * a * b for e, a, b in zip(ext, t, x)]
+        elif py > 1:
+            ext = [e * a * b for e, a, b in zip(ext, t, y)]
+        else:
+            ext = [e * a for e, a in zip(ext, t)]
         for d, b in sb:
             if not b.admits(x[d] * y[d]):
                 return False
-        if px > fx or py > fy:
-            return False
         par *= px * py
         keep = cand.keep[i]
         if not kfix <= keep or bfix & keep:
@@ -115,57 +118,66 @@ def _exp(n: int, p: int) -> int:
     return c
 
 
-def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
-    """Move one prime factor of one dimension between two slots."""
-    nd = len(space.dims)
-    dims = [d for d in range(nd) if space.workload.bounds[d] > 1]
-    if not dims:
-        return None
-    d = rng.choice(dims)
-    p = rng.choice([p for p, _ in prime_factors(space.workload.bounds[d])])
-    slots = space.slots()
-    src = [s for s in slots if cand.tiling.f[s[0]][s[1]][d] % p == 0]
-    if not src:
-        return None
-    s = rng.choice(src)
-    dst = [t for t in slots if t != s and _slot_ok(space, t, d)]
-    if not dst:
-        return None
-    t = rng.choice(dst)
-    new = cand.copy()
-    new.tiling.f[s[0]][s[1]][d] //= p
-    new.tiling.f[t[0]][t[1]][d] *= p
-    if t[1] == T and new.tiling.f[t[0]][T][d] == p:
-        order = free_order(space, cand, t[0])
-        order.insert(rng.randrange(len(order) + 1), d)
-        new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
-    return normalize(space, new, (s[0], t[0]))
+def _moved(cand: Candidate, changes: list[tuple[int, int, int, int]]) -> Candidate:
+    """A copy of `cand` with factors set at (level, kind, dim) to values; the levels it
+    does not touch are shared with `cand` (a tiling is never changed once built, and
+    copying every level was a fifth of the annealing's time)."""
+    f = list(cand.tiling.f)
+    copied: set[int] = set()
+    for lvl, kind, d, v in changes:
+        if lvl not in copied:
+            f[lvl] = [list(k) for k in f[lvl]]
+            copied.add(lvl)
+        f[lvl][kind][d] = v
+    return Candidate(Tiling(f), list(cand.perms), list(cand.keep))
 
 
-def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
-    """Move a larger piece (p**k, k >= 1 random) of one dimension's factor between slots."""
-    nd = len(space.dims)
-    slots = space.slots()
-    d = rng.randrange(nd)
-    src = [s for s in slots if cand.tiling.f[s[0]][s[1]][d] > 1]
-    if not src:
-        return None
-    s = rng.choice(src)
-    v = cand.tiling.f[s[0]][s[1]][d]
-    chunks = [q for q in _divisors_gt1(v)]
-    q = rng.choice(chunks)
-    dst = [t for t in slots if t != s and _slot_ok(space, t, d)]
-    if not dst:
-        return None
-    t = rng.choice(dst)
-    new = cand.copy()
-    new.tiling.f[s[0]][s[1]][d] //= q
-    new.tiling.f[t[0]][t[1]][d] *= q
+def _transfer(space: MapSpace, cand: Candidate, rng: random.Random, d: int, q: int,
+              s: tuple[int, int], t: tuple[int, int]) -> Candidate:
+    """`cand` with the factor `q` of dimension `d` moved from slot `s` to slot `t` (a
+    dimension new at a temporal slot goes to a random place in its order)."""
+    g = cand.tiling.f
+    new = _moved(cand, [(s[0], s[1], d, g[s[0]][s[1]][d] // q),
+                        (t[0], t[1], d, g[t[0]][t[1]][d] * q)])
     if t[1] == T and new.tiling.f[t[0]][T][d] == q:
         order = free_order(space, cand, t[0])
         order.insert(rng.randrange(len(order) + 1), d)
         new.perms[t[0]] = make_perm(space, t[0], new.tiling, order)
     return normalize(space, new, (s[0], t[0]))
+
+
+def move_factor(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Move one prime factor of one dimension between two slots."""
+    bounds = space.workload.bounds
+    dims = [d for d in range(len(bounds)) if bounds[d] > 1]
+    if not dims:
+        return None
+    d = rng.choice(dims)
+    p = rng.choice([p for p, _ in prime_factors(bounds[d])])
+    g = cand.tiling.f
+    src = [s for s in space.slots() if g[s[0]][s[1]][d] % p == 0]
+    if not src:
+        return None
+    s = rng.choice(src)
+    dst = [t for t in space.dim_slots(d) if t != s]
+    if not dst:
+        return None
+    return _transfer(space, cand, rng, d, p, s, rng.choice(dst))
+
+
+def move_chunk(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
+    """Move a larger piece (p**k, k >= 1 random) of one dimension's factor between slots."""
+    d = rng.randrange(len(space.dims))
+    g = cand.tiling.f
+    src = [s for s in space.slots() if g[s[0]][s[1]][d] > 1]
+    if not src:
+        return None
+    s = rng.choice(src)
+    q = rng.choice(_divisors_gt1(g[s[0]][s[1]][d]))
+    dst = [t for t in space.dim_slots(d) if t != s]
+    if not dst:
+        return None
+    return _transfer(space, cand, rng, d, q, s, rng.choice(dst))
 
 
 def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
@@ -188,12 +200,9 @@ def swap_factors(space: MapSpace, cand: Candidate, rng: random.Random) -> Candid
         return None
     pa = rng.choice([p for p, _ in prime_factors(fs[a])])
     pb = rng.choice([p for p, _ in prime_factors(ft[b])])
-    new = cand.copy()
+    new = _moved(cand, [(s[0], s[1], a, fs[a] // pa), (t[0], t[1], a, ft[a] * pa),
+                        (t[0], t[1], b, ft[b] // pb), (s[0], s[1], b, fs[b] * pb)])
     g = new.tiling.f
-    g[s[0]][s[1]][a] //= pa
-    g[t[0]][t[1]][a] *= pa
-    g[t[0]][t[1]][b] //= pb
-    g[s[0]][s[1]][b] *= pb
     for lvl, kind in (s, t):
         if kind == T and lvl > 0:
             order = free_order(space, cand, lvl)
@@ -217,11 +226,14 @@ def _divisors_gt1(n: int) -> list[int]:
 
 def move_perm(space: MapSpace, cand: Candidate, rng: random.Random) -> Candidate | None:
     """Reorder the free loops of one level (swap two, or bring one innermost)."""
-    lv = [i for i in range(space.nlevels) if len(perm_choices(space, i, cand.tiling)) >= 2]
+    g = cand.tiling.f
+    free = [[d for d in space.perm_free(i)[0] if g[i][T][d] > 1] for i in range(space.nlevels)]
+    lv = [i for i in range(space.nlevels) if len(free[i]) >= 2]
     if not lv:
         return None
     i = rng.choice(lv)
-    order = free_order(space, cand, i)
+    movable = set(free[i])
+    order = [d for d in cand.perms[i] if d in movable]
     a, b = rng.sample(range(len(order)), 2)
     r = rng.random()
     if r < 0.4:
