@@ -41,14 +41,18 @@ def model_batch_fn(workload: Workload, arch: Architecture, tables: CostTables,
             fb = getattr(br, "exact_fallback", None)
             batched.closed_form = fb is not None and not bool(fb.any())
             out = []
+            # whole columns at once: numpy scalars one by one cost more than the model
+            valid, energy, cycles = br.valid.tolist(), br.energy.tolist(), br.cycles.tolist()
+            lla = (br.reads[:, -1].sum(axis=1) + br.fills[:, -1].sum(axis=1)
+                   + br.updates[:, -1].sum(axis=1)).tolist()
+            cache = getattr(br, "_cache", {})
             for i in range(len(br)):
-                if not br.valid[i]:
-                    cached = getattr(br, "_cache", {}).get(i)
+                if not valid[i]:
+                    cached = cache.get(i)
                     out.append(cached or Result(valid=False, failure="invalid (batched model)"))
                     continue
-                r = Result(valid=True, energy=float(br.energy[i]), cycles=int(br.cycles[i]))
-                lla = br.reads[i, -1].sum() + br.fills[i, -1].sum() + br.updates[i, -1].sum()
-                r.last_level_accesses = float(lla)  # type: ignore[attr-defined]
+                r = Result(valid=True, energy=float(energy[i]), cycles=int(cycles[i]))
+                r.last_level_accesses = float(lla[i])  # type: ignore[attr-defined]
                 out.append(r)
             return out
 
