@@ -374,6 +374,7 @@ def test_a_padded_search_starts_from_the_widest_tiling(files):
     # Padded searches skip the bound, and they used to skip its widest-parallelism
     # tiling with it: the start that fills the array. Without it a padded ViT run on
     # simba_like took 2x the EDP a standalone search of the same padded layer found.
+    # It is now their first start (filling the array is what padding is for).
     import math
 
     from loopnest.mapper import imperfect
@@ -390,6 +391,10 @@ def test_a_padded_search_starts_from_the_widest_tiling(files):
                                           model_batch_fn(pw, ir.architecture, ir.tables),
                                           SearchOptions(timeout=30, search_size=200, quiet=True,
                                                         seed=0, imperfect="off"))
+    starts = []
+    anneal = ps._anneal
+    ps._anneal = lambda start, exact: (starts.append(start[0].tiling.key()),
+                                       anneal(start, exact))
     out = ps.run()
     assert out.bound.energy == 0  # still no bound of the padded layer
     widest = ps._model.widest
@@ -397,6 +402,7 @@ def test_a_padded_search_starts_from_the_widest_tiling(files):
     fanout = math.prod(lv.fanout[0] * lv.fanout[1] for lv in psp.levels)
     spatial = math.prod(f for lv in widest[0].f for k in lv[1:] for f in k)
     assert spatial == fanout  # the padded layer fills the whole array
+    assert starts and starts[0] == widest[0].key()  # and its first annealing run starts there
 
 
 def test_a_warm_search_starts_from_the_candidates_it_is_given(files):

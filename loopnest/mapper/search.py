@@ -177,6 +177,9 @@ class Search:
         # Candidates of an earlier slice of the same space: scored first, and the first
         # annealing run continues from the best of them (imperfect.py's full runs).
         self.warm: list[Candidate] = []
+        # Start from the widest-parallelism tiling before the first CP-SAT one (padded
+        # searches: filling the array is what the padding is for).
+        self.widest_first = False
         self._warm_start = False
         self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
@@ -443,9 +446,12 @@ class Search:
         self._model = model
         self._tilings = 0
         self._cp_done = False
-        # the first tiling, then the widest-parallelism one (pending starts pop from the end)
+        # the first tiling, then the widest-parallelism one (pending starts pop from the
+        # end; the other way round with widest_first)
         self._pending = ([model.widest] if model.widest is not None
                          and model.widest[0].key() != first.key() else []) + [(first, keep0)]
+        if self.widest_first:
+            self._pending.reverse()
         sp = self.space
         start0 = Candidate(first.copy(), moves.random_orders(sp, first, self.rng), list(keep0))
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
