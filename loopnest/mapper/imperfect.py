@@ -219,12 +219,12 @@ def _padded_search_class():
         # on_best(candidate), when set: called with the run's best while it runs (at
         # most every CONVERT_EVERY s), so a long run's answer is not held to its end
         on_best: Callable[[Candidate], None] | None = None
+        _sent: tuple | None = None
+        _sent_at = -math.inf
 
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.widest_first = True
-        _sent: tuple | None = None
-        _sent_at = -math.inf
 
         def _lower_bound(self, model, setup_end: float) -> Bound:
             # no bound, but its widest-parallelism tiling (one CP-SAT solve), which
