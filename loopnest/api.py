@@ -678,7 +678,7 @@ def map_network(files: PathLike | Iterable[PathLike], network: str,
         a temporary folder, removed after; the figures stay in the result).
     jobs: worker processes (default: the cores this process may use).
     evaluations / timeout: budget per layer (default: `mapper.search_size` of the files,
-        else 50000 candidates).
+        else `loopnest.network.pipeline.DEFAULT_EVALUATIONS` candidates).
     cache: True for the default result cache (~/.cache/loopnest/layers), a folder, or
         False (default) for none.
     plots: also draw the charts (needs matplotlib).

@@ -281,3 +281,16 @@ def test_without_matplotlib_the_plots_are_skipped_with_one_line(first_run, monke
     assert "plots skipped: matplotlib is not installed (pip install 'loopnest[plots]')" in err
     assert (tmp / "noplots" / "network.csv").is_file()
     assert not list((tmp / "noplots").glob("plots/*.png"))
+
+
+@pytest.mark.parametrize("command", ["network", "sweep"])
+def test_help_states_the_default_budget(command: str, capsys) -> None:
+    # The help texts write the default per-layer budget out (the CLI does not import the
+    # network pipeline to build its parsers): they must say what the pipeline uses.
+    from loopnest.network.pipeline import DEFAULT_EVALUATIONS
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"else {DEFAULT_EVALUATIONS})" in text
+    assert re.findall(r"else (\d+)\)", text) == [str(DEFAULT_EVALUATIONS)]

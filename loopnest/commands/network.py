@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--evaluations-per-layer", type=int, default=None, metavar="N",
                         help="candidates scored per layer: the same results on any machine "
-                             "(default: mapper.search_size, else 50000)")
+                             "(default: mapper.search_size, else 65000)")
     budget.add_argument("--timeout-per-layer", type=float, default=None, metavar="S",
                         help="seconds of search per layer (results then depend on the "
                              "machine's speed and load)")

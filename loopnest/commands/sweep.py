@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--evaluations-per-layer", type=int, default=None, metavar="N",
                         help="candidates scored per layer: the same results on any machine "
-                             "(default: the sweep file's, else mapper.search_size, else 50000)")
+                             "(default: the sweep file's, else mapper.search_size, else 65000)")
     budget.add_argument("--timeout-per-layer", type=float, default=None, metavar="S",
                         help="seconds of search per layer (results then depend on the "
                              "machine's speed and load)")
@@ -118,7 +118,7 @@ def _budget_text(spec) -> str:
         return f"{spec.timeout:g} s of search per layer"
     if spec.evaluations:
         return f"{spec.evaluations} candidates per layer"
-    return "mapper.search_size (else 50000) candidates per layer"
+    return "mapper.search_size (else 65000) candidates per layer"
 
 
 def _start_note(req):

@@ -20,8 +20,8 @@ from loopnest.network.results import LayerRecord, NetworkRow, Totals, totals
 from loopnest.network.task import Budget, failed_record, LayerTask
 
 NOT_RUN = "not run"
-DEFAULT_EVALUATIONS = 50000  # candidates per layer when no budget is given (reproducible;
-# ResNet-50 on eyeriss_like in ~2.5 min on 2 cores, see docs/networks.md)
+DEFAULT_EVALUATIONS = 65000  # candidates per layer when no budget is given (reproducible;
+# ResNet-50 on eyeriss_like in ~4 min on 2 cores, see docs/networks.md)
 
 
 @dataclass

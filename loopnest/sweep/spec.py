@@ -235,7 +235,7 @@ class SweepSpec:
     axes: list[Axis] = field(default_factory=list)
     fixed: dict[str, Any] = field(default_factory=dict)
     sets: list[str] = field(default_factory=list)
-    evaluations: int | None = None  # candidates per layer (None: the files', else 50000)
+    evaluations: int | None = None  # candidates per layer (None: the files', else the network default)
     timeout: float | None = None  # seconds of search per layer instead
     seed: int = 0
     metrics: tuple[str, ...] = DEFAULT_METRICS
