@@ -338,9 +338,9 @@ def test_after_scouting_the_best_scouted_plan_runs_first(files, monkeypatch):
     assert order == sorted(order)
 
 
-def test_a_full_padded_run_shows_its_best_while_it_runs(files):
-    # A padded run's mappings used to reach the answer only when the run ended; a full
-    # run now hands its best over as it improves, at most every CONVERT_EVERY seconds.
+def _padded_search(files, options: SearchOptions):
+    """(real space, padded space, pads, a PaddedSearch over the padded space) for a
+    197-row matmul on eyeriss_like's first padding plan."""
     from loopnest.mapper import imperfect
     from loopnest.mapper.padding import padded_constraints, padded_workload
 
@@ -353,8 +353,17 @@ def test_a_full_padded_run_shows_its_best_while_it_runs(files):
                                                                  pads))
     ps = imperfect._padded_search_class()(psp, ir.tables,
                                           model_batch_fn(pw, ir.architecture, ir.tables),
-                                          SearchOptions(timeout=3, quiet=True, seed=0,
-                                                        imperfect="off"))
+                                          options)
+    return sp, psp, pads, ps
+
+
+def test_a_full_padded_run_shows_its_best_while_it_runs(files):
+    # A padded run's mappings used to reach the answer only when the run ended; a full
+    # run now hands its best over as it improves, at most every CONVERT_EVERY seconds.
+    from loopnest.mapper import imperfect
+
+    sp, psp, pads, ps = _padded_search(files, SearchOptions(timeout=3, quiet=True, seed=0,
+                                                            imperfect="off"))
     calls = []
     ps.on_best = lambda c: calls.append((time.monotonic(), c.key(), ps.best_cost))
     out = ps.run()
@@ -377,19 +386,7 @@ def test_a_padded_search_starts_from_the_widest_tiling(files):
     # It is now their first start (filling the array is what padding is for).
     import math
 
-    from loopnest.mapper import imperfect
-    from loopnest.mapper.padding import padded_constraints, padded_workload
-
-    d = _design(files, C=16, M=97, N=197, dram=False)
-    ir = d.ir
-    sp = _space(d)
-    pads = imperfect.padding_plans(sp)[0]
-    pw = padded_workload(ir.workload, pads)
-    psp = build_mapspace(pw, ir.architecture, padded_constraints(ir.constraints, ir.workload,
-                                                                 pads))
-    ps = imperfect._padded_search_class()(psp, ir.tables,
-                                          model_batch_fn(pw, ir.architecture, ir.tables),
-                                          SearchOptions(timeout=30, search_size=200, quiet=True,
+    _, psp, _, ps = _padded_search(files, SearchOptions(timeout=30, search_size=200, quiet=True,
                                                         seed=0, imperfect="off"))
     starts = []
     anneal = ps._anneal
