@@ -5,14 +5,12 @@ import math
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from loopnest.energy.tables import ComponentCost, CostTables
 from loopnest.ir.architecture import Architecture, ComputeLevel, StorageLevel
-from loopnest.ir.mapping import LevelMapping, Loop, Mapping
 from loopnest.ir.workload import DataSpace, Workload
-from loopnest.model.batch import evaluate_many, plain_data_spaces
+from loopnest.model.batch import evaluate_many
 from loopnest.model.evaluate import evaluate
 from loopnest.model.randmap import random_mapping
 

@@ -1,6 +1,4 @@
 """Hand-derived expectations for the analytical model (FORMATS.md §8 style)."""
-import math
-
 import pytest
 
 from loopnest.model.evaluate import ModelOptions, evaluate

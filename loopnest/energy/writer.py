@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping
+from typing import Mapping
 
 from loopnest.spec.located import to_plain as _plain
 

@@ -20,7 +20,7 @@ from typing import Any
 from loopnest.errors import SpecError
 from loopnest.spec.expr import ExprError, evaluate
 from loopnest.spec.limits import LimitError
-from loopnest.spec.located import LocDict, LocList, QuotedStr, where
+from loopnest.spec.located import LocDict, QuotedStr, where
 
 CONSTRAINT_NUMERIC_KEYS = ("split", "maximize_dims_capacity", "proportion", "min", "max",
                            "default_max_factor", "default_min_factor")

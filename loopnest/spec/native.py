@@ -22,7 +22,7 @@ from typing import Any
 
 from loopnest.errors import ValidationError
 from loopnest.spec.hints import closest_hint
-from loopnest.spec.located import LocDict, LocList, QuotedStr, from_origin, mark_origin, \
+from loopnest.spec.located import LocDict, LocList, from_origin, mark_origin, \
     repath, where
 from loopnest.spec.macros import ProblemInfo, expand_dataspace, expand_iteration, \
     factor_items, split_factor
