@@ -121,7 +121,7 @@ def _exp(n: int, p: int) -> int:
 def _moved(cand: Candidate, changes: list[tuple[int, int, int, int]]) -> Candidate:
     """A copy of `cand` with factors set at (level, kind, dim) to values; the levels it
     does not touch are shared with `cand` (a tiling is never changed once built, and
-    copying every level was a fifth of the annealing's time)."""
+    a move runs for every candidate the annealing proposes)."""
     f = list(cand.tiling.f)
     copied: set[int] = set()
     for lvl, kind, d, v in changes:
