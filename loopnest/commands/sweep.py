@@ -118,7 +118,9 @@ def _budget_text(spec) -> str:
         return f"{spec.timeout:g} s of search per layer"
     if spec.evaluations:
         return f"{spec.evaluations} candidates per layer"
-    return "mapper.search_size (else 65000) candidates per layer"
+    from loopnest.network.pipeline import DEFAULT_EVALUATIONS  # not at parser build time
+
+    return f"mapper.search_size (else {DEFAULT_EVALUATIONS}) candidates per layer"
 
 
 def _start_note(req):

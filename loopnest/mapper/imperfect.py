@@ -221,10 +221,7 @@ def _padded_search_class():
         on_best: Callable[[Candidate], None] | None = None
         _sent: tuple | None = None
         _sent_at = -math.inf
-
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self.widest_first = True
+        widest_first = True
 
         def _lower_bound(self, model, setup_end: float) -> Bound:
             # no bound, but its widest-parallelism tiling (one CP-SAT solve), which

@@ -55,11 +55,8 @@ def feasible(space: MapSpace, cand: Candidate) -> bool:
             for xd, yd in zip(x, y):
                 if xd > 1 and yd > 1:  # one dimension on both axes of a fan-out
                     return False
+        if px * py > 1:
             ext = [e * a * b * c for e, a, b, c in zip(ext, t, x, y)]
-        elif px > 1:
-            ext = [e * a * b for e, a, b in zip(ext, t, x)]
-        elif py > 1:
-            ext = [e * a * b for e, a, b in zip(ext, t, y)]
         else:
             ext = [e * a for e, a in zip(ext, t)]
         for d, b in sb:

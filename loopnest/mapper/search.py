@@ -153,6 +153,10 @@ def _spatial_maxima(model: TilingModel, wall_factor: float = 4.0,
 class Search:
     """One mapper run over a map space."""
 
+    # Start from the widest-parallelism tiling before the first CP-SAT one (padded
+    # searches: filling the array is what the padding is for).
+    widest_first = False
+
     def __init__(self, space: MapSpace, tables: CostTables, batch_fn: BatchFn,
                  options: SearchOptions) -> None:
         self.space = space
@@ -177,9 +181,6 @@ class Search:
         # Candidates of an earlier slice of the same space: scored first, and the first
         # annealing run continues from the best of them (imperfect.py's full runs).
         self.warm: list[Candidate] = []
-        # Start from the widest-parallelism tiling before the first CP-SAT one (padded
-        # searches: filling the array is what the padding is for).
-        self.widest_first = False
         self._warm_start = False
         self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
