@@ -338,6 +338,35 @@ def test_after_scouting_the_best_scouted_plan_runs_first(files, monkeypatch):
     assert order == sorted(order)
 
 
+def test_a_short_budget_gives_the_rest_to_the_best_scout(files):
+    # Under SCOUT_MIN s per run, the scouting slices shrink to fit and the best scout
+    # then takes all that is left: one full run at most, the last one, and (when every
+    # plan scouted before it) the plan that scouted best.
+    from loopnest.mapper import imperfect
+
+    d = _design(files, C=16, M=97, N=197, dram=False)
+    ir = d.ir
+    sp = _space(d)
+    plans = imperfect.padding_plans(sp)
+    runs = 1 + len(plans)
+    total = 2.6 * imperfect.MIN_SLICE * runs  # scouting slices of 1.3 x MIN_SLICE
+    assert total < imperfect.SCOUT_MIN * runs
+    fn = model_batch_fn(ir.workload, ir.architecture, ir.tables)
+    out = run_search(sp, ir.tables, fn, SearchOptions(timeout=total, quiet=True, seed=0,
+                                                      imperfect="on"))
+    keys = [repr(r.pads) for r in out.imperfect]
+    # 197 rows leave most of the 14 x 12 array idle: a padded plan wins (an even split,
+    # as before, gave every run one slice and no run a second one)
+    twice = [k for k in set(keys) if keys.count(k) == 2]
+    assert len(twice) == 1 and all(keys.count(k) <= 2 for k in keys)
+    assert keys[-1] == twice[0] and keys.index(twice[0]) != len(keys) - 1
+    if len(keys) == len(plans) + 1:  # not promoted: every plan scouted first
+        scouted = [float("inf") if r.best is None else r.best for r in out.imperfect[:-1]]
+        assert scouted[keys.index(twice[0])] == min(scouted)
+    assert out.imperfect[-1].seconds > max(r.seconds for r in out.imperfect[:-1])
+    assert out.elapsed < total + 2.0
+
+
 def _padded_search(files, options: SearchOptions):
     """(real space, padded space, pads, a PaddedSearch over the padded space) for a
     197-row matmul on eyeriss_like's first padding plan."""

@@ -12,16 +12,19 @@ How (docs/mapper.md, "Imperfect factorization"):
 2. each padding plan (`padding.padding_plans`: one dimension padded by at most 12.5 %
    so that it fills a fan-out axis perfect factors leave idle) gets the same share:
    the perfect-factor search (fast, batched model) on the padded workload. A timed
-   search of at least `SCOUT_MIN` s per run first gives every run a `SCOUT_SLICE`
-   scouting slice, so that a good mapping (on an awkward layer, often a padded one)
-   comes within seconds, then splits the rest evenly (the perfect search runs again);
+   search first gives every run a scouting slice (`SCOUT_SLICE`, shorter on a short
+   budget), so that a good mapping (on an awkward layer, often a padded one) comes
+   within seconds. Then, with at least `SCOUT_MIN` s per run, the rest is split evenly,
+   best scout first; with less, the best scout takes all of it (an even split of a few
+   seconds gave every run too little: a 5 s search reached 1.9x its 60 s EDP). A full
+   run goes on from its scouting slice's best candidates;
 3. the best `TOP_K` distinct mappings of each padded search become residual mappings of
    the real workload (`padding.to_residual`), are checked (`ir.residuals`, `ir.checker`)
    and scored with the exact model on the real workload (residual mappings have no
    batched closed form: about 0.05 s each, so a scouting slice converts only its best
    `TOP_K_SCOUT`); a full run also converts its best while it runs (every new best, at
-   most every `CONVERT_EVERY` s) and starts from its scouting slice's best candidates,
-   and a plan whose scout beats the perfect-factor one (`PADDED_EDGE`) runs at once;
+   most every `CONVERT_EVERY` s), and a plan whose scout beats the perfect-factor one
+   (`PADDED_EDGE`) runs at once;
 4. the best of all, the perfect search's best included, is returned: imperfect search
    never reports a worse mapping than the perfect-only search it contains.
 
@@ -53,7 +56,7 @@ TOP_K = 48  # best distinct padded mappings converted per padded search
 TOP_K_SCOUT = 8  # the same for a scouting slice (48 exact scorings took ~2 s of a 1 s slice)
 MIN_SLICE = 0.5  # seconds: the shortest search slice worth starting
 SCOUT_SLICE = 1.0  # seconds: each run's first, scouting slice of a timed search
-SCOUT_MIN = 8.0  # seconds per run: shorter timed searches skip the scouting round
+SCOUT_MIN = 8.0  # seconds per run: below it, the best scout takes all that is left
 CONVERT_EVERY = 0.5  # seconds: a full padded run's best is converted this often as it runs
 # A padded scouting slice's converted answer understates the run (a 1 s slice's best
 # padded mappings lose up to a quarter in conversion, and on an awkward layer padded runs
@@ -309,14 +312,17 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     size = options.search_size
     # A timed search first scouts every run briefly, so a good answer (often a padded
     # one, on awkward layers) comes within seconds; then every run gets its share of
-    # what is left. A candidate budget splits evenly, in one round (reproducible).
-    scout = not size and total >= SCOUT_MIN * runs
+    # what is left, or on a short budget the best scout gets all of it. A candidate
+    # budget splits evenly, in one round (reproducible).
+    scout_s = min(SCOUT_SLICE, total / (2 * runs))
+    scout = not size and scout_s >= MIN_SLICE
+    greedy = scout and total < SCOUT_MIN * runs  # the best scout takes the rest
 
     def opts_for(timeout: float):
         return dataclasses.replace(options, timeout=timeout, imperfect="off",
                                    search_size=-(-size // runs) if size else 0)
 
-    perfect = Search(space, tables, batch_fn, opts_for(SCOUT_SLICE if scout else total / runs))
+    perfect = Search(space, tables, batch_fn, opts_for(scout_s if scout else total / runs))
     out = perfect.run()
     if out.status == "INTERRUPTED":
         return out
@@ -327,11 +333,12 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     status = "FEASIBLE"
     post_each = 0.0  # seconds per converted mapping (conversion and exact re-scoring)
     # (run: -1 for the perfect-factor search, else the plan's index; pads; slice)
-    queue: list = [(k, pads, SCOUT_SLICE if scout else None) for k, pads in enumerate(plans)]
+    queue: list = [(k, pads, scout_s if scout else None) for k, pads in enumerate(plans)]
     if scout:
         queue += [(-1, None, None)] + [(k, pads, None) for k, pads in enumerate(plans)]
     scouted = {-1: cost(out.result, metrics)[0] if out.result is not None else math.inf}
-    warm: dict[int, list[Candidate]] = {}  # a plan's best padded candidates from scouting
+    # a run's best candidates from scouting (padded ones for a plan), its full run's start
+    warm: dict[int, list[Candidate]] = {-1: _top(perfect, metrics, WARM_K)} if scout else {}
     ranked = not scout
     for j in range(len(queue)):
         if not ranked and all(e[2] is None for e in queue[j:]):
@@ -345,7 +352,8 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         post = post_each * k_top  # what this run's conversion will likely take
         left = total - (time.monotonic() - start)
         if slice_s is None:
-            share = left / sum(1 for _, _, s_ in queue[j:] if s_ is None) - out.setup_s - post
+            full = 1 if greedy else sum(1 for _, _, s_ in queue[j:] if s_ is None)
+            share = left / full - out.setup_s - post
         else:
             share = min(slice_s, left - out.setup_s - post)
         if share < MIN_SLICE and not size:
@@ -353,10 +361,14 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
                 break
             continue
         if pads is None:  # the perfect-factor search again, with its full share
-            again = Search(space, tables, batch_fn, opts_for(share)).run()
+            search = Search(space, tables, batch_fn, opts_for(share))
+            search.warm = warm.get(-1, [])
+            again = search.run()
             acc.add_search(again)
             if again.status == "INTERRUPTED":
                 status = "INTERRUPTED"
+                break
+            if greedy:  # the best scout had all that was left
                 break
             continue
         pw = padded_workload(space.workload, pads)
@@ -394,6 +406,8 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
         post_each = (time.monotonic() - t_post) / max(1, rep.converted)
         if pout.status == "INTERRUPTED":
             status = "INTERRUPTED"
+            break
+        if greedy and slice_s is None:  # the best scout had all that was left
             break
     best_cost, best_res = acc.best_cost, acc.best_res
     if acc.best_map is not None and not best_res.storage:
