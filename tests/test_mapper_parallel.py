@@ -81,3 +81,31 @@ def test_a_job_counts_the_same_on_a_fresh_or_a_used_worker(design, chains: int) 
     again = _worker_run(job)  # every candidate is now in this worker's cache
     assert first[1:] == again[1:] and sum(first[1:]) > 0
     assert [c for c, _ in first[0]] == [c for c, _ in again[0]]
+
+
+def test_each_process_anneals_whole_runs(design, monkeypatch) -> None:
+    # On the exact model every job is a whole annealing run (all its chains, the
+    # warm-up schedule's length); a restart from the best (every third run, at its
+    # start temperature) runs a quarter of a full run.
+    from loopnest.mapper.anneal import AnnealPool
+
+    jobs = []
+    submit = AnnealPool.submit
+
+    def record(self, job):
+        jobs.append(job)
+        return submit(self, job)
+
+    monkeypatch.setattr(AnnealPool, "submit", record)
+    out = _search(design, "exact", 6000)
+    assert out.stop_reason == "search_size" and len(jobs) >= 4
+    chains = {j[3] for j in jobs}
+    budgets = [j[2] for j in jobs]
+    assert chains == {16}
+    # exact_budget 1600 (test options): 200, 400, 800, then 1600 (a restart: 400), each
+    # cut to its share of what search_size leaves
+    full = [200, 400, 800] + [1600] * (len(jobs) - 3)
+    for k, (b, j) in enumerate(zip(budgets, jobs)):
+        want = min(full[k], 400) if k % 3 == 2 else full[k]
+        assert b <= want and (j[4] == 0.006) == (k % 3 == 2)
+    assert budgets[:2] == [200, 400]

@@ -442,7 +442,7 @@ class Search:
         """Annealing runs from new CP-SAT tilings and from the best so far, on the
         batched exact model when its closed form covers the space, else on the
         surrogate (re-scoring each run's best few exactly). With threads > 1 the runs
-        of a round go to worker processes, one start each."""
+        go to worker processes, one per process in flight (parallel.py)."""
         self._costs = _level_costs(self.space, self.tables)
         self._model = model
         self._tilings = 0
@@ -505,7 +505,7 @@ class Search:
 
     def _parallel_rounds(self, workers: int, exact: bool) -> None:
         """`workers` processes anneal while this one prepares starts (parallel.py)."""
-        from loopnest.mapper.parallel import pipelined_anneal, split_chains
+        from loopnest.mapper.parallel import pipelined_anneal
 
         def restart(k: int) -> bool:
             return (k % 3 == 2 or (self._warm_start and k == 0)) and self.best is not None
@@ -516,15 +516,18 @@ class Search:
                 start = (self.best, self.opt.restart_t0)
             return start
 
+        def budget(k: int) -> int:
+            if not exact:
+                return self.opt.anneal_steps
+            run = self._run_budget()  # a restart: a quarter run, from a fresher best next
+            return min(run, self.opt.exact_budget // 4) if restart(k) else run
+
         self._cp_workers = 1  # the cores anneal; CP-SAT tilings need only this process
         pool = AnnealPool(self.space, self.tables, self.opt.metrics, workers, exact)
         try:
-            if exact:
-                split_chains(self, pool, workers, next_start, restart)
-            else:
-                pipelined_anneal(self, pool, workers, exact, next_start,
-                                 after=lambda j: self._polish(j // workers, exact)
-                                 if j % workers == workers - 1 else None)
+            pipelined_anneal(self, pool, workers, exact, next_start, budget,
+                             after=lambda j: self._polish(j // workers, exact)
+                             if j % workers == workers - 1 else None)
         finally:
             pool.close()
 
