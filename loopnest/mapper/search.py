@@ -510,17 +510,20 @@ class Search:
         def restart(k: int) -> bool:
             return (k % 3 == 2 or (self._warm_start and k == 0)) and self.best is not None
 
+        restarts: set[int] = set()  # the runs that start from the best
+
         def next_start(k: int) -> tuple[Candidate, float] | None:
             start = None if restart(k) else self._tiling_start(exact)
             if start is None and self.best is not None:
                 start = (self.best, self.opt.restart_t0)
+                restarts.add(k)
             return start
 
         def budget(k: int) -> int:
             if not exact:
                 return self.opt.anneal_steps
             run = self._run_budget()  # a restart: a quarter run, from a fresher best next
-            return min(run, self.opt.exact_budget // 4) if restart(k) else run
+            return min(run, self.opt.exact_budget // 4) if k in restarts else run
 
         self._cp_workers = 1  # the cores anneal; CP-SAT tilings need only this process
         pool = AnnealPool(self.space, self.tables, self.opt.metrics, workers, exact)
