@@ -173,7 +173,8 @@ def faithful(result, macs: int) -> bool:
 
 
 def _top(search, metrics: tuple[str, ...], k: int) -> list[Candidate]:
-    """The padded search's best `k` distinct scored candidates, best first."""
+    """A search's best `k` distinct scored candidates, best first (a padded one's are
+    padded candidates)."""
     items = [(cost(r, metrics), key) for key, r in search.scorer.cache.items() if r.valid]
     items.sort(key=lambda x: x[0])
     out = [_cand_from_key(key) for _, key in items[:k]]
