@@ -432,6 +432,40 @@ class TilingModel:
         solver.parameters.num_workers = 1
         return solver.Solve(m2) != cp_model.INFEASIBLE
 
+    def stationary(self, ds: str, time_limit: float = 2.0, wall_factor: float = 4.0
+                   ) -> tuple[Tiling, list[frozenset[str]]] | None:
+        """A tiling in which every dimension data space `ds` depends on iterates below
+        the outermost level and a level below it keeps `ds` (weight-, output- or
+        input-stationary: each word of `ds` crosses the outermost level once), as
+        parallel as possible, with the other dimensions outermost; None when the
+        constraints allow no such tiling. Call it before any no-good cut."""
+        sp = self.space
+        top = sp.nlevels - 1
+        proj = next(x.projection for x in sp.workload.data_spaces if x.name == ds)
+        rel = {sp.dims.index(dim) for rank in proj for dim, _ in rank}
+        m2 = self.m.Clone()
+        terms = []
+        for (d, k, s), v in self.x.items():
+            w = (2.0 if s[1] != T else 0.0) + (1.0 if d not in rel and s == (top, T) else 0.0)
+            if d in rel and s == (top, T):
+                m2.Add(v == 0)
+            c = int(round(w * math.log(self.primes[d][k][0]) * LOG_SCALE))
+            if c:
+                terms.append(-c * v)
+        kept = [self.keep[i, ds] for i in range(top) if (i, ds) in self.keep]
+        if not kept:
+            return None
+        m2.AddBoolOr(kept)
+        m2.Minimize(sum(terms) if terms else 0)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_deterministic_time = time_limit
+        solver.parameters.max_time_in_seconds = wall_factor * time_limit
+        solver.parameters.num_workers = 1
+        if solver.Solve(m2) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        # the clone keeps the variables' indices: its solution reads as a tiling here
+        return self._extract(solver), self._extract_keep(solver)
+
     def max_parallelism(self, time_limit: float = 5.0, wall_factor: float = 4.0
                         ) -> tuple[int, bool]:
         """An upper bound on the product of all spatial factors, and whether it is proven."""

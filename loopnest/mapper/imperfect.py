@@ -114,6 +114,34 @@ def imperfect_bound(space: MapSpace, tables: CostTables) -> Bound:
     return b
 
 
+def gaps_to(bound: Bound, best: tuple[float, ...] | None,
+            metrics: tuple[str, ...]) -> list[float | None]:
+    """Per metric: how far `best` is above `bound` (None where the bound is 0 or
+    there is no best)."""
+    if best is None:
+        return [None] * len(metrics)
+    out: list[float | None] = []
+    for m, v in zip(metrics, best):
+        b = bound.value(m)
+        out.append(max(0.0, v / b - 1.0) if b > 0 else None)
+    return out
+
+
+def rebound(space: MapSpace, tables: CostTables, outcome, options):
+    """A perfect-factor outcome reported against the bound over imperfect mappings
+    when the layer is searched with them (the perfect-factor bound does not hold
+    there): what a seeded search of an awkward layer reports."""
+    mode = getattr(options, "imperfect", "auto") or "auto"
+    if not (imperfect_wanted(space, mode) and padding_plans(space)) or outcome.result is None:
+        return outcome
+    bound = imperfect_bound(space, tables)
+    gaps = gaps_to(bound, cost(outcome.result, options.metrics), options.metrics)
+    status = "FEASIBLE" if outcome.status == "OPTIMAL" and not all(
+        g is not None and g <= 1e-12 for g in gaps) else outcome.status
+    return dataclasses.replace(outcome, bound=bound, gaps=gaps, gap=gaps[0] if gaps else None,
+                               status=status)
+
+
 # -- conversion ----------------------------------------------------------------------------
 def _cand_from_key(key: tuple) -> Candidate:
     til, perms, keep = key
@@ -414,12 +442,7 @@ def run_imperfect(space: MapSpace, tables: CostTables, batch_fn: BatchFn, option
     if acc.best_map is not None and not best_res.storage:
         best_res = full_result(space.workload, space.arch, tables, acc.best_map)
     bound = imperfect_bound(space, tables)
-    gaps = []
-    for m, v in zip(metrics, best_cost or ()):
-        b = bound.value(m)
-        gaps.append(max(0.0, v / b - 1.0) if b > 0 else None)
-    if best_cost is None:
-        gaps = [None] * len(metrics)
+    gaps = gaps_to(bound, best_cost, metrics)
     if status == "FEASIBLE" and gaps and all(g is not None and g <= 1e-12 for g in gaps):
         status = "OPTIMAL"
     outcome = dataclasses.replace(

@@ -182,6 +182,9 @@ class Search:
         # annealing run continues from the best of them (imperfect.py's full runs).
         self.warm: list[Candidate] = []
         self._warm_start = False
+        # Tilings (with keep choices) to start from before CP-SAT's own, in order
+        # (design_search.second_search: stationary tilings).
+        self.starts: list[tuple[Tiling, list[frozenset[str]]]] = []
         self._exact_runs = 0  # exact annealing runs started (their budgets grow)
         # CP-SAT wall caps: generous when the run must not depend on the machine's load.
         self._wall = 30.0 if options.deterministic else 4.0
@@ -453,6 +456,9 @@ class Search:
                          and model.widest[0].key() != first.key() else []) + [(first, keep0)]
         if self.widest_first:
             self._pending.reverse()
+        seen = {t.key() for t, _ in self._pending}
+        # popped from the end: the given starts first, in their order
+        self._pending += [st for st in self.starts[::-1] if st[0].key() not in seen]
         sp = self.space
         start0 = Candidate(first.copy(), moves.random_orders(sp, first, self.rng), list(keep0))
         probe = [start0] + [n for n in (moves.random_neighbour(sp, start0, self.rng)
