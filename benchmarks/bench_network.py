@@ -167,6 +167,9 @@ def section_resnet50(out: Path, jobs: int, sample: int | None, seconds: float) -
           f"exit {rc}")
     rows = read_csv(folder / "network.csv")
     edp = {r["problem"]: float(r["edp_J_cycle"]) for r in rows if r["status"] == "ok"}
+    second = {r["problem"]: r.get("second_search", "") for r in rows}
+    print(f"  {len({p for p, s in second.items() if s})} distinct layers did better in "
+          "their second search")
     net = resolve_network("resnet50")
     probs = list(dict.fromkeys(layer.problem for layer in net.layers))
     if sample:
@@ -181,7 +184,8 @@ def section_resnet50(out: Path, jobs: int, sample: int | None, seconds: float) -
         r = edp[p.name] / refs[p]
         ratios.append(r)
         print(f"    {p.stem:34s} network {edp[p.name]:10.4g}  alone {refs[p]:10.4g}  "
-              f"ratio {r:.3f}{'' if r <= 1.05 else '  > 1.05'}")
+              f"ratio {r:.3f}{'' if r <= 1.05 else '  > 1.05'}"
+              + (f"  (second search: {second[p.name]})" if second.get(p.name) else ""))
     print(f"  worst ratio {max(ratios):.3f}, geomean {geomean(ratios):.3f}; within 5 %: "
           f"{sum(r <= 1.05 for r in ratios)}/{len(ratios)}")
 

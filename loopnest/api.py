@@ -635,7 +635,9 @@ class NetworkResult:
 
     def records(self) -> list[dict[str, Any]]:
         """One plain dict per layer in network order: name, count, problem, status,
-        error, MACs, energy, cycles, EDP, utilization, pJ/MAC, area, gap, and
+        error, MACs, energy, cycles, EDP, utilization, pJ/MAC, area, gap, candidates,
+        whether the layer's second search did better (`second_search`) and the sibling
+        whose refitted mapping it started from (`seeded_from`), and
         `energy.<level>_pJ` / `energy.<data space>_pJ` per occurrence."""
         out = []
         for row in self.run.rows:
@@ -646,7 +648,9 @@ class NetworkResult:
                 "shape": rec.shape, "macs": rec.macs, "energy_pj": rec.energy_pj,
                 "cycles": rec.cycles, "edp": rec.edp, "utilization": rec.utilization,
                 "pj_per_mac": rec.pj_per_mac, "area_um2": rec.area_um2, "gap": rec.gap,
-                "evaluated": rec.evaluated, "cached": rec.cached}
+                "evaluated": rec.evaluated, "second_search": rec.second,
+                "seeded_from": rec.seeded_from,
+                "cached": rec.cached}
             d.update({f"energy.{k}_pJ": v for k, v in rec.energy_by_level.items()})
             d.update({f"energy.{k}_pJ": v for k, v in rec.energy_by_dataspace.items()
                       if k not in rec.energy_by_level})

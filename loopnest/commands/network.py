@@ -30,8 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="layers mapped at once, one process each (default: the cores)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--evaluations-per-layer", type=int, default=None, metavar="N",
-                        help="candidates scored per layer: the same results on any machine "
-                             "(default: mapper.search_size, else 65000)")
+                        help="candidates scored per layer, 3/4 in its search and 1/4 in "
+                             "a second one from other starts: the same results on any "
+                             "machine (default: mapper.search_size, else 65000)")
     budget.add_argument("--timeout-per-layer", type=float, default=None, metavar="S",
                         help="seconds of search per layer (results then depend on the "
                              "machine's speed and load)")
@@ -137,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{res.name}: {t.layers} layers, {len(res.rows and {r.record.key for r in res.rows})} "
           f"distinct ({res.mapped} mapped, {res.cached} from cache, "
           f"{len({r.record.key for r in res.failed})} failed"
+          + (f", {res.second} better in a second search" if res.second else "")
           + (f", {len({r.record.key for r in res.not_run})} not run" if res.not_run else "")
           + f") in {res.wall_s:.1f} s")
     if t.macs:

@@ -12,7 +12,8 @@ the point is reuse across runs *and* output folders: ResNet-18 and ResNet-50 sha
 layer shapes, and sweeps write each run to its own folder. `--cache-dir` moves it
 (e.g. into the output folder for a self-contained project). Entries are written
 atomically the moment a layer finishes, so Ctrl-C loses nothing already done and
-concurrent runs never see half a file.
+concurrent runs never see half a file. A layer's seeded second search (a network's
+starts from sibling layers) is stored under its own key (`seeded_key`).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from typing import Any
 from loopnest.network.results import LayerRecord
 from loopnest.network.task import Budget
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: records carry their best mapping and its cost (seeded searches)
 _CODE_PARTS = ("spec", "ir", "model", "mapper", "energy")
 _CODE_SUFFIXES = (".py", ".json", ".yaml", ".csv", ".txt")
 
@@ -67,6 +68,15 @@ def layer_key(problem: str, spec_text: str, budget: Budget, energy_models: str) 
     blob = json.dumps({"v": CACHE_VERSION, "code": code_fingerprint(), "problem": problem,
                        "design": spec_text, "budget": budget.as_dict(),
                        "energy_models": energy_models}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def seeded_key(key: str, sources: Any) -> str:
+    """The cache key of a layer's seeded second search (pipeline.seed_tasks): the
+    layer's own key and the (label, mapping) pairs it starts from. Its first search's
+    entry stays under `key`, so a sweep or another network gets the same first result
+    whatever ran before."""
+    blob = json.dumps({"v": CACHE_VERSION, "layer": key, "sources": sources}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -4,7 +4,8 @@ Columns: layer, group, count, problem, shape, dimensions, MACs, status, energy,
 cycles, EDP, utilization, pJ/MAC, energy per level (`energy.<level>_pJ`) and per data
 space (`energy.<data space>_pJ`, with `compute` for the MACs and `leakage` etc. where
 present, so either set sums to the energy), area, the mapper's gap, the search
-(candidates, why it stopped, seconds, of which set-up), whether the result came from the cache,
+(candidates, why it stopped, seconds, of which set-up), whether the layer's second search did
+better (`better`, `better from <sibling>`; see pipeline.py), whether the result came from the cache,
 warnings and the error of a failed layer. Multiply by `count` for the network's
 share; `network.summary.yaml` has the totals.
 """
@@ -18,7 +19,14 @@ from loopnest.network.results import NetworkRow, order_parts
 FIXED = ["layer", "group", "count", "problem", "shape", "dimensions", "macs", "status",
          "energy_pJ", "cycles", "edp_J_cycle", "utilization", "pJ_per_MAC"]
 TAIL = ["area_um2", "mapper_gap", "evaluated", "stop_reason", "search_s", "setup_s", "time_s",
-        "cached", "warnings", "error"]
+        "second_search", "cached", "warnings", "error"]
+
+
+def second_search(r) -> str:
+    """The `second_search` cell: empty when the first search's result stands."""
+    if not r.second:
+        return ""
+    return f"better from {r.seeded_from}" if r.seeded_from else "better"
 
 
 def _union(dicts: list[dict]) -> list[str]:
@@ -57,9 +65,9 @@ def network_csv(rows: list[NetworkRow]) -> str:
             figures += [_g(by_part.get(p, 0.0)) for p in parts]
             tail = [_g(r.area_um2), "" if r.gap is None else _g(r.gap), r.evaluated,
                     r.stop_reason, f"{r.search_s:.2f}", f"{r.setup_s:.2f}", f"{r.task_s:.2f}",
-                    "yes" if r.cached else "no"]
+                    second_search(r), "yes" if r.cached else "no"]
         else:
             figures = [""] * (5 + len(levels) + len(parts))
-            tail = ["", "", "", "", "", "", f"{r.task_s:.2f}", "no"]
+            tail = ["", "", "", "", "", "", f"{r.task_s:.2f}", "", "no"]
         w.writerow(head + figures + tail + ["; ".join(r.warnings), r.error])
     return buf.getvalue()

@@ -2,9 +2,13 @@
 
     run_network(NetworkRequest(files, network="resnet50", outdir="out")) -> NetworkRun
 
-What `loopnest network` does, minus argument parsing and printing. Layer folders are
-written as each layer finishes; the CSV, summary and plots at the end (also after
-Ctrl-C, for the layers that finished).
+What `loopnest network` does, minus argument parsing and printing. Two passes over the
+distinct layers, each budget split between them (`task.split_budget`): every layer's
+search, then a second, shorter one from starts the first does not try: the other
+layers' best mappings refitted to it, and stationary tilings (`seed_tasks`). Layer
+folders are written as each layer finishes (again when its second search improves
+it); the CSV, summary and plots at the end (also after Ctrl-C, for the layers that
+finished).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from loopnest.network.cache import ResultCache
 from loopnest.network.prepare import (DesignInput, Shape, check_shapes, distinct_shapes,
                                       load_design, make_tasks, shape_key)
 from loopnest.network.results import LayerRecord, NetworkRow, Totals, totals
-from loopnest.network.task import Budget, failed_record, LayerTask
+from loopnest.network.task import Budget, failed_record, LayerTask, SeedTask, split_budget
 
 NOT_RUN = "not run"
 DEFAULT_EVALUATIONS = 65000  # candidates per layer when no budget is given (reproducible;
@@ -57,6 +61,7 @@ class NetworkRun:
     interrupted: bool
     wall_s: float
     dropped: list[str]
+    second: int = 0  # distinct layers whose second search did better
     plots: list[Path] = field(default_factory=list)
     plot_note: str = ""
 
@@ -158,6 +163,23 @@ def _failed_shape(shape: Shape, key: str, budget: Budget) -> LayerRecord:
     return rec
 
 
+def seed_tasks(tasks: list[LayerTask], records: dict[str, LayerRecord],
+               budget: Budget) -> list[SeedTask]:
+    """A second search for every mapped layer, with the `budget` share, from the
+    other layers' best mappings and stationary tilings (docs/networks.md, "Second
+    searches"), in task order."""
+    from loopnest.network.cache import seeded_key
+
+    done = [t for t in tasks if (r := records.get(t.key)) is not None and r.ok and r.mapping]
+    sources = sorted({records[t.key].label: records[t.key].mapping for t in done}.items())
+    out = []
+    for t in done:
+        mine = tuple(s for s in sources if s[0] != t.label)
+        out.append(SeedTask(t, records[t.key], mine, budget,
+                            seeded_key(t.key, {"budget": budget.as_dict(), "sources": mine})))
+    return out
+
+
 def run_network(req: NetworkRequest, on_start: Any = None) -> NetworkRun:
     """Map every distinct layer of `req.network` once and write the outputs."""
     from loopnest.network.csvout import network_csv
@@ -172,8 +194,9 @@ def run_network(req: NetworkRequest, on_start: Any = None) -> NetworkRun:
     budget = budget_for(req, design)
     shapes, of_layer = distinct_shapes(net)
     front_warnings = check_shapes(design, shapes, req.energy_models, req.strict)
-    tasks = make_tasks(design, shapes, budget, req.energy_models)
-    keys = {s.label: shape_key(design, s, budget, req.energy_models) for s in shapes}
+    first, second = split_budget(budget)
+    tasks = make_tasks(design, shapes, first, req.energy_models)
+    keys = {s.label: shape_key(design, s, first, req.energy_models) for s in shapes}
     occ: dict[str, int] = {}
     for layer in net.layers:
         k = keys[of_layer[layer.name].label]
@@ -189,16 +212,38 @@ def run_network(req: NetworkRequest, on_start: Any = None) -> NetworkRun:
             write_layer(req.outdir, rec)
             progress.update(rec)
 
+    bars = [progress]
+    firsts: dict[str, LayerRecord] = {}
+
     def done(rec: LayerRecord) -> None:
         write_layer(req.outdir, rec)
         progress.update(rec)
+        firsts[rec.key] = rec
+
+    def follow(rec: LayerRecord) -> list[SeedTask]:
+        """Every layer's second search, once the last first one has finished."""
+        if len(firsts) < len(tasks):
+            return []
+        seeds = seed_tasks(tasks, firsts, second)
+        progress.close()
+        bars.append(Progress(len(seeds), occ, quiet=req.quiet,
+                             desc=f"{net.name}, second searches"))
+        return seeds
+
+    def on_second(st: SeedTask, rec: LayerRecord) -> None:
+        records[rec.key] = rec
+        bars[-1].update(rec)
+        if rec.second:  # else the first result, written already, stands
+            write_layer(req.outdir, rec)
 
     cache = ResultCache(req.cache_dir)
     try:
-        outcome = run_tasks(tasks, cache, req.jobs, done)
+        outcome = run_tasks(tasks, cache, req.jobs, done, follow=follow, on_second=on_second)
     finally:
-        progress.close()
-    records.update(outcome.records)
+        for bar in bars:
+            bar.close()
+    for key, rec in outcome.records.items():
+        records.setdefault(key, rec)
     rows = []
     for layer in net.layers:
         shape = of_layer[layer.name]
@@ -212,7 +257,8 @@ def run_network(req: NetworkRequest, on_start: Any = None) -> NetworkRun:
                                _row_record(rec, shape)))
     write_text(req.outdir, "network.csv", network_csv(rows))
     run = NetworkRun(net.name, rows, totals(rows), budget, outcome.mapped, outcome.cached,
-                     outcome.interrupted, 0.0, design.dropped)
+                     outcome.interrupted, 0.0, design.dropped,
+                     sum(1 for r in records.values() if r.ok and r.second))
     if req.plots:
         from loopnest.network.plots import PlotsUnavailable, write_plots
 
@@ -230,6 +276,7 @@ def run_network(req: NetworkRequest, on_start: Any = None) -> NetworkRun:
         "energy_models": req.energy_models,
         "layers_mapped": outcome.mapped,
         "layers_from_cache": outcome.cached,
+        "layers_better_in_second_search": run.second,
         "cache_dir": str(req.cache_dir) if req.cache_dir else None,
         "interrupted": outcome.interrupted,
         "wall_s": round(run.wall_s, 3),

@@ -45,6 +45,8 @@ class Progress:
         elif not self.quiet:
             what = (f"{rec.pj_per_mac:.3g} pJ/MAC, util {rec.utilization:.2f}, "
                     f"{rec.search_s:.1f} s" + (" (cache)" if rec.cached else "")
+                    + (" (second search" + (f", from {rec.seeded_from})" if rec.seeded_from
+                                            else ")") if rec.second else "")
                     if rec.ok else f"FAILED: {rec.error}")
             print(f"[{self.done}/{self.total}] {rec.label}: {what}", file=sys.stderr,
                   flush=True)

@@ -55,6 +55,10 @@ class LayerRecord:
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # output name -> text
     detail: str = ""  # traceback of an internal error
+    mapping: list = field(default_factory=list)  # the best mapping, described (transplant.py)
+    cost: list[float] = field(default_factory=list)  # its cost vector (metric order)
+    second: bool = False  # the best came from the layer's second search (network pass 2)
+    seeded_from: str = ""  # of which the best refitted sibling mapping it started from
     cached: bool = False  # set by the runner: read from the cache in this run
 
     @property
@@ -204,10 +208,13 @@ def totals(rows: list[NetworkRow]) -> Totals:
 
 
 def search_warnings(stop_reason: str, evaluated: int, improved_at: int, utilization: float,
-                    max_parallelism: int, peak: int) -> list[str]:
-    """Why a layer's figure may be search noise rather than the architecture's."""
+                    max_parallelism: int, peak: int, before: int = 0) -> list[str]:
+    """Why a layer's figure may be search noise rather than the architecture's.
+    `before`: candidates of an earlier search the counts include (a seeded second
+    search is judged on its own candidates)."""
     out = []
-    late = evaluated > 0 and improved_at > (1 - LATE_FRACTION) * evaluated
+    own, at = evaluated - before, improved_at - before
+    late = own > 0 and at > (1 - LATE_FRACTION) * own
     if stop_reason == "timeout" and late:
         out.append(f"search stopped on time while still improving (best found after "
                    f"{improved_at} of {evaluated} candidates): raise --timeout-per-layer or "

@@ -1,6 +1,6 @@
 """Run layer tasks: cache first, then a process pool (or this process for one job).
 
-    run_tasks(tasks, cache, jobs, on_done) -> RunOutcome
+    run_tasks(tasks, cache, jobs, on_done, follow=..., on_second=...) -> RunOutcome
 
 Any `concurrent.futures.Executor` can run the tasks (`executor=`): the default is a
 `ProcessPoolExecutor` on a forkserver context (spawn where there is none), whose
@@ -12,15 +12,17 @@ the parent cancels what is queued and ends the workers it started.
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import signal
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
 from loopnest.network.cache import ResultCache
 from loopnest.network.results import LayerRecord
-from loopnest.network.task import LayerTask, failed_record, map_layer
+from loopnest.network.task import LayerTask, SeedTask, failed_record, run_item
 
 PRELOAD = ["loopnest.network.task", "loopnest.mapper.search", "loopnest.mapper.outputs",
            "loopnest.model.batch", "loopnest.energy.estimate", "loopnest.spec.native"]
@@ -71,10 +73,30 @@ def _stop_now(executor: Executor, futures: list[Future]) -> None:
 
 def run_tasks(tasks: list[LayerTask], cache: ResultCache, jobs: int,
               on_done: Callable[[LayerRecord], None],
-              executor: Executor | None = None) -> RunOutcome:
-    """Records for every task: from the cache, else mapped (`jobs` at a time)."""
+              executor: Executor | None = None,
+              follow: Callable[[LayerRecord], list[SeedTask]] | None = None,
+              on_second: Callable[[SeedTask, LayerRecord], None] | None = None
+              ) -> RunOutcome:
+    """Records for every task: from the cache, else mapped (`jobs` at a time).
+
+    `follow(record)`, called after each task's record (cached or mapped), may return
+    second searches (SeedTasks, task.seed_layer) to run on the same workers; each
+    one's record goes to `on_second(seed_task, record)`, from the cache (under the
+    seed task's key) when it is there."""
     out = RunOutcome()
-    todo = []
+    failed: set[int] = set()  # second searches whose worker died: not cached
+
+    def expand(rec: LayerRecord) -> list[SeedTask]:
+        todo2 = []
+        for st in (follow(rec) if follow is not None else []):
+            hit = cache.get(st.key) if st.key else None
+            if hit is None:
+                todo2.append(st)
+            elif on_second is not None:
+                on_second(st, dataclasses.replace(hit, key=st.task.key, cached=True))
+        return todo2
+
+    todo: list = []
     for t in tasks:
         rec = cache.get(t.key)
         if rec is None:
@@ -83,40 +105,69 @@ def run_tasks(tasks: list[LayerTask], cache: ResultCache, jobs: int,
         out.records[t.key] = rec
         out.cached += 1
         on_done(rec)
+        todo += expand(rec)
 
-    def finish(rec: LayerRecord) -> None:
+    def finish(item: LayerTask | SeedTask, rec: LayerRecord) -> list[SeedTask]:
+        if isinstance(item, SeedTask):
+            if id(item) not in failed:
+                cache.put(dataclasses.replace(rec, key=item.key))
+            if on_second is not None:
+                on_second(item, rec)
+            return []
         cache.put(rec)
         out.records[rec.key] = rec
         out.mapped += 1
         on_done(rec)
+        return expand(rec)
 
-    if not todo:
-        return out
+    def fail(item: LayerTask | SeedTask, why: str) -> LayerRecord:
+        if isinstance(item, SeedTask):
+            failed.add(id(item))
+            return dataclasses.replace(item.record, warnings=item.record.warnings + [
+                f"the layer's second search failed: worker failed: {why}"])
+        return failed_record(item, f"worker failed: {why}")
+
+    if todo:
+        out.interrupted = _pooled(todo, jobs, executor, finish, fail)
+    return out
+
+
+def _pooled(items: list, jobs: int, executor: Executor | None,
+            finish: Callable[[object, LayerRecord], list],
+            on_fail: Callable[[object, str], LayerRecord]) -> bool:
+    """`finish(item, run_item(item))` for every item and every item it returns, in
+    this process for one job, else on `executor` or a pool of `jobs` workers; True
+    when Ctrl-C stopped it."""
+    queue = deque(items)
     if executor is None and jobs <= 1:
         try:
-            for t in todo:
-                finish(map_layer(t))
+            while queue:
+                it = queue.popleft()
+                queue.extend(finish(it, run_item(it)))
         except KeyboardInterrupt:
-            out.interrupted = True
-        return out
+            return True
+        return False
     own = executor is None
-    ex = make_executor(min(jobs, len(todo))) if executor is None else executor
-    futures = {ex.submit(map_layer, t): t for t in todo}
+    ex = make_executor(min(jobs, len(items))) if executor is None else executor
+    pending = {ex.submit(run_item, it): it for it in queue}
     try:
-        for f in as_completed(futures):
-            try:
-                rec = f.result()
-            except Exception as e:  # noqa: BLE001 - a dead worker fails its layer only
-                rec = failed_record(futures[f], f"worker failed: {type(e).__name__}: {e}")
-            finish(rec)
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for f in done:
+                it = pending.pop(f)
+                try:
+                    rec = f.result()
+                except Exception as e:  # noqa: BLE001 - a dead worker fails its layer only
+                    rec = on_fail(it, f"{type(e).__name__}: {e}")
+                for new in finish(it, rec):
+                    pending[ex.submit(run_item, new)] = new
     except KeyboardInterrupt:
-        out.interrupted = True
         if own:
-            _stop_now(ex, list(futures))
+            _stop_now(ex, list(pending))
         else:
-            for f in futures:
+            for f in pending:
                 f.cancel()
-        return out
+        return True
     if own:
         ex.shutdown(wait=True)
-    return out
+    return False

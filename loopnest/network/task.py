@@ -14,6 +14,7 @@ parsing and pricing. Errors become a failed record, never an exception.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import time
 import traceback
@@ -194,14 +195,11 @@ def _outer(result: Any) -> tuple[float, int, float | None]:
     return float(top.total_scalar_accesses), int(top.word_bits), (float(bws[0]) if bws else None)
 
 
-def run_layer(task: LayerTask) -> LayerRecord:
-    """Map one layer (exceptions propagate; `map_layer` turns them into records)."""
+def _layer_design(task: LayerTask):
+    """The layer's priced Design, its SearchOptions and the worker's per-design state."""
     from loopnest.errors import MapperError
-    from loopnest.mapper.outputs import format_summary, mapper_files
-    from loopnest.mapper.design_search import search_design
     from loopnest.spec.yamlnodes import parse_yaml
 
-    t0 = time.monotonic()
     prep = _prepared(task.spec_text, task.energy_models)
     doc = parse_yaml(task.problem_text, task.problem_file)
     if not isinstance(doc, dict) or "problem" not in doc:
@@ -209,9 +207,16 @@ def run_layer(task: LayerTask) -> LayerRecord:
     design, spec, _ = design_for(prep.spec, doc["problem"], prep, task.energy_models)
     if prep.cycle_seconds is None:
         prep.cycle_seconds = clock_of(design, spec)
-    opts = search_options(design, task.budget)
-    out = search_design(design, opts, "no valid mapping found within the budget",
-                        "raise the budget or relax the constraints", interrupted_raises=True)
+    return design, search_options(design, task.budget), prep
+
+
+def _record(task: LayerTask, design: Any, opts: Any, prep: _Prepared, out: Any,
+            t0: float) -> LayerRecord:
+    """The record of a finished search, with the output texts when wanted."""
+    from loopnest.mapper.objective import cost
+    from loopnest.mapper.outputs import format_summary, mapper_files
+    from loopnest.mapper.transplant import describe
+
     r = out.result
     files: dict[str, str] = {}
     if task.want_files:
@@ -241,7 +246,85 @@ def run_layer(task: LayerTask) -> LayerRecord:
         task_s=time.monotonic() - t0, budget=task.budget.as_dict(),
         warnings=search_warnings(out.stop_reason, evaluated, out.improved_at,
                                  float(r.utilization), int(out.bound.max_parallelism), peak),
-        files=files)
+        files=files, mapping=describe(out.mapping),
+        cost=[float(c) for c in cost(r, opts.metrics)])
+
+
+def run_layer(task: LayerTask) -> LayerRecord:
+    """Map one layer (exceptions propagate; `map_layer` turns them into records)."""
+    from loopnest.mapper.design_search import search_design
+
+    t0 = time.monotonic()
+    design, opts, prep = _layer_design(task)
+    out = search_design(design, opts, "no valid mapping found within the budget",
+                        "raise the budget or relax the constraints", interrupted_raises=True)
+    return _record(task, design, opts, prep, out, t0)
+
+
+SECOND_SHARE = 4  # a network layer's second search gets this fraction of its budget
+
+
+def split_budget(budget: Budget) -> tuple[Budget, Budget]:
+    """A network layer's budget as its first and second searches' shares (the second
+    gets 1/SECOND_SHARE, at least one batch of chains)."""
+    n, t = budget.evaluations, budget.timeout
+    second = max(64, n // SECOND_SHARE) if n else 0
+    return (Budget(evaluations=n - second if n else 0, timeout=t - t / SECOND_SHARE,
+                   seed=budget.seed),
+            Budget(evaluations=second, timeout=t / SECOND_SHARE, seed=budget.seed))
+
+
+@dataclass(frozen=True)
+class SeedTask:
+    """A network layer's second search (design_search.second_search)."""
+
+    task: LayerTask  # the layer's first task
+    record: LayerRecord  # the first search's result
+    sources: tuple[tuple[str, list], ...]  # (label, described mapping) of the others
+    budget: Budget = field(default_factory=Budget)  # the second search's share
+    key: str = ""  # cache key of the outcome (cache.seeded_key)
+
+
+def seed_layer(st: SeedTask) -> LayerRecord:
+    """The layer searched again from starts its first search does not try: a better
+    record, or the first one when the second search found nothing better; either
+    counts both searches' candidates and time. An error leaves the first record, with
+    a warning."""
+    from loopnest.errors import LoopnestError
+    from loopnest.mapper.design_search import second_search
+
+    t0 = time.monotonic()
+    first = st.record
+    task = dataclasses.replace(st.task, budget=st.budget)
+    try:
+        design, opts, prep = _layer_design(task)
+        got = second_search(design, opts, st.sources, first.cost)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - the first result stands
+        why = one_line(e) if isinstance(e, LoopnestError) else \
+            f"internal error: {type(e).__name__}: {e}"
+        return dataclasses.replace(first, warnings=first.warnings + [
+            f"the layer's second search failed: {why}"])
+    out, label, better = got
+    if not better:  # the first result stands; the candidates and time still count
+        return dataclasses.replace(
+            first, evaluated=first.evaluated + out.valid + out.estimated,
+            search_s=first.search_s + out.elapsed, setup_s=first.setup_s + out.setup_s,
+            task_s=first.task_s + time.monotonic() - t0)
+    rec = _record(task, design, opts, prep, out, t0)
+    rec.second = True
+    rec.seeded_from = label
+    rec.budget = first.budget
+    rec.improved_at = first.evaluated + out.improved_at
+    rec.evaluated += first.evaluated
+    rec.search_s += first.search_s
+    rec.setup_s += first.setup_s
+    rec.task_s += first.task_s
+    rec.warnings = search_warnings(out.stop_reason, rec.evaluated, rec.improved_at,
+                                   rec.utilization, rec.max_parallelism,
+                                   rec.peak_macs_per_cycle, before=first.evaluated)
+    return rec
 
 
 def map_layer(task: LayerTask) -> LayerRecord:
@@ -271,3 +354,9 @@ def failed_record(task: LayerTask, error: str, seconds: float = 0.0,
     """The record of a layer that could not be mapped."""
     return LayerRecord(key=task.key, label=task.label, status="failed", error=error,
                        task_s=seconds, budget=task.budget.as_dict(), detail=detail)
+
+
+def run_item(item: LayerTask | SeedTask) -> LayerRecord:
+    """A worker's entry point: a layer's first search (`map_layer`) or its second
+    (`seed_layer`)."""
+    return seed_layer(item) if isinstance(item, SeedTask) else map_layer(item)

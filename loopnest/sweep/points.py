@@ -21,6 +21,7 @@ from typing import Any
 
 from loopnest.errors import LoopnestError
 from loopnest.network.prepare import DesignInput, Shape, check_shapes, load_design, make_tasks
+from loopnest.network.task import split_budget
 from loopnest.network.task import Budget, LayerTask, one_line
 from loopnest.sweep.spec import Point, SweepSpec, format_value, is_set_path
 
@@ -117,5 +118,6 @@ def render_point(spec: SweepSpec, point: Point, pid: str, shapes: list[Shape], m
         out.error, out.exc = one_line(e), e
         return out
     out.design, out.shapes = design, own
-    out.tasks = make_tasks(design, own, out.budget, models)
+    # the first searches' share; the second searches (pipeline.seed_tasks) get the rest
+    out.tasks = make_tasks(design, own, split_budget(out.budget)[0], models)
     return out

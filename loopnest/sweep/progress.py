@@ -37,6 +37,12 @@ class SweepProgress:
         if edp > 0 and (self.best is None or edp < self.best[0]):
             self.best = (edp, label)
 
+    def more(self, tasks: int) -> None:
+        """Tasks added on the way (second searches)."""
+        if tasks and self.bar is not None:
+            self.bar.total += tasks
+            self.bar.refresh()
+
     def task(self, rec: LayerRecord) -> None:
         self.tasks_done += 1
         if self.bar is not None:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from loopnest.errors import SpecError
 from loopnest.network.results import LayerRecord
-from loopnest.network.task import LayerTask
+from loopnest.network.task import LayerTask, SeedTask, split_budget
 from loopnest.network.types import Layer, Network
 from loopnest.sweep.csvout import NAME, Row, SweepSheet, csv_text, header, read_rows, result_row
 from loopnest.sweep.points import RenderedPoint, point_id, render_point, sweep_context
@@ -149,6 +149,10 @@ class TaskPlan:
     tasks: list[LayerTask] = field(default_factory=list)  # distinct keys, in point order
     waiting: dict[str, list[int]] = field(default_factory=dict)  # key -> point numbers
     remaining: dict[int, int] = field(default_factory=dict)  # point -> keys not done
+    # second searches (by their cache key): the points waiting on each, and how many
+    # each point still waits on
+    waiting2: dict[str, list[int]] = field(default_factory=dict)
+    remaining2: dict[int, int] = field(default_factory=dict)
 
 
 def plan_tasks(rendered: list[RenderedPoint]) -> TaskPlan:
@@ -183,14 +187,17 @@ def resume_rows(previous: list[Row], index_of: dict[str, int],
 
 
 class _Collector:
-    """Turns finished layer records into finished points: a row the moment a point's
-    last task is done, its folder, the progress; drops records no point still needs."""
+    """Turns finished layer records into finished points: once a point's first searches
+    are done, its second searches (`follow`, as `loopnest network` runs them, so a
+    point's numbers are the network's); a row the moment its last second search is
+    done, its folder, the progress; drops records no point still needs."""
 
     def __init__(self, req: SweepRequest, rendered: list[RenderedPoint], plan: TaskPlan,
                  net: Network, of_layer: dict, sheet: SweepSheet) -> None:
         self.req, self.rendered, self.plan = req, rendered, plan
         self.net, self.of_layer, self.sheet = net, of_layer, sheet
-        self.records: dict[str, LayerRecord] = {}
+        self.records: dict[str, LayerRecord] = {}  # first searches' records, by task key
+        self.seconds: dict[str, LayerRecord] = {}  # second searches' records, by task key
         self.users = {k: len(v) for k, v in plan.waiting.items()}  # points yet to use a key
         self.rows: dict[str, Row] = {}
         self.progress: Any = None
@@ -205,14 +212,46 @@ class _Collector:
     def done(self, rec: LayerRecord) -> None:
         self.records[rec.key] = rec
         self.progress.task(rec)
+
+    def follow(self, rec: LayerRecord) -> list[SeedTask]:
+        """The second searches of the points whose first searches `rec` completes (one
+        per distinct second search: points with the same design share them)."""
+        from loopnest.network.pipeline import seed_tasks
+
+        new: list[SeedTask] = []
         for i in self.plan.waiting.get(rec.key, []):
             self.plan.remaining[i] -= 1
-            if self.plan.remaining[i] == 0:
+            if self.plan.remaining[i]:
+                continue
+            rp = self.rendered[i]
+            seeds = seed_tasks(rp.tasks, self.records, split_budget(rp.budget)[1])
+            self.plan.remaining2[i] = len(seeds)
+            for st in seeds:
+                if st.task.key in self.seconds and self.seconds[st.task.key] is not None:
+                    self.plan.remaining2[i] -= 1
+                    continue
+                if st.key not in self.plan.waiting2:
+                    self.plan.waiting2[st.key] = []
+                    self.seconds[st.task.key] = None  # type: ignore[assignment]
+                    new.append(st)
+                self.plan.waiting2[st.key].append(i)
+            if self.plan.remaining2[i] == 0:
+                self.finish(i)
+        self.progress.more(len(new))
+        return new
+
+    def second(self, st: SeedTask, rec: LayerRecord) -> None:
+        self.seconds[st.task.key] = rec
+        self.progress.task(rec)
+        for i in self.plan.waiting2.pop(st.key, []):
+            self.plan.remaining2[i] -= 1
+            if self.plan.remaining2[i] == 0:
                 self.finish(i)
 
     def finish(self, i: int) -> None:
         rp = self.rendered[i]
-        res = (point_result(rp, self.records, self.net, self.of_layer) if rp.ok
+        best = {**self.records, **{k: r for k, r in self.seconds.items() if r is not None}}
+        res = (point_result(rp, best, self.net, self.of_layer) if rp.ok
                else invalid_result(rp))
         row = result_row(res)
         self.rows[rp.point_id] = row
@@ -224,6 +263,7 @@ class _Collector:
             self.users[key] -= 1
             if self.users[key] == 0:
                 self.records.pop(key, None)  # a long sweep keeps only what it still needs
+                self.seconds.pop(key, None)
 
 
 def run_sweep(req: SweepRequest,
@@ -273,7 +313,8 @@ def run_sweep(req: SweepRequest,
                         f"{k}={row.get(k, '')}" for k in spec.swept))
             collect.start(progress)
             outcome = run_tasks(plan.tasks, ResultCache(req.cache_dir), req.jobs,
-                                collect.done, executor=executor)
+                                collect.done, executor=executor, follow=collect.follow,
+                                on_second=collect.second)
         finally:
             progress.close()
     rows = sorted(list(kept.values()) + list(collect.rows.values()),
