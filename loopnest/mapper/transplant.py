@@ -3,17 +3,16 @@
 Layers of one network share their structure (ResNet-50's 1x1 convolutions differ in
 C, M and the feature map, not in how they map best), so one layer's best mapping,
 refitted to another layer's dimensions, is often a better start than any the other
-layer's own search found within its budget (docs/networks.md, "Starts from sibling
-layers").
+layer's own search found within its budget (docs/networks.md, "Second searches").
 
     describe(mapping) -> list[dict]        # plain and shape-free (JSON, the cache)
     fit(space, described) -> Candidate | None
 
 `fit` keeps, per level and slot, the largest divisor of what is left of the dimension
 that does not exceed the source's factor (innermost slots first, a level's fan-out
-before its temporal loops), and gives the rest to the outermost level; loop orders and kept data spaces carry over. A source whose
-levels, dimensions or data spaces differ, or whose refit breaks a capacity or fan-out,
-gives None.
+before its temporal loops), and gives the rest to the outermost level; loop orders and
+kept data spaces carry over. A source whose levels, dimensions or data spaces differ, or
+whose refit breaks a capacity or fan-out, gives None.
 """
 from __future__ import annotations
 
